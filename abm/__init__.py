@@ -1,0 +1,1 @@
+"""capex-abm model core: allocation kernel, supply graph, model, markets, results, CLI."""

@@ -1,0 +1,196 @@
+"""The ordering rule shared by every buyer of accelerators (hyperscalers and neoclouds).
+
+Each month a buyer
+
+1. retires a 1/life share of its installed fleet;
+2. forecasts end demand by anchoring and adjustment (Sterman 1989): an
+   exponentially smoothed level plus its smoothed trend over a horizon, and
+   wants a fleet of its share of that forecast, blended with a defensive term
+   that keeps pace with the industry fleet's growth;
+3. adds the gap between that desired fleet and what it has (installed, in
+   transit, still on order *truly*) to its true unfilled need ``requirement``;
+4. places orders. A truthful buyer orders exactly its requirement on its first
+   channel. With ``ordering.inflation`` it orders requirement ÷ expected fill
+   rate (capped by its ``max_inflation``); while it perceives a shortage
+   (expected fill rate below its threshold) it places that same order on
+   ``ordering.duplicate_channels`` distributors. Orders above the current target
+   are cancelled once the surplus has lasted ``ordering.cancellation_lag_months``
+   (newest orders first);
+5. on delivery, accepts units up to its requirement and declines the rest (the
+   distributor re-offers them), and updates its expected fill rate from what
+   it received against what was *due* — orders older than the quoted lead time —
+   not against its whole order book, which never fills in a healthy queue
+   (DESIGN §11).
+
+Buyers' parameters are spread around the scenario's values by draws from the
+run's seed, so they do not move in lock-step.
+
+References
+----------
+Sterman, J. (1989) Modeling managerial behavior: misperceptions of feedback in a
+dynamic decision making experiment. Management Science 35(3):321–339.
+doi:10.1287/mnsc.35.3.321
+
+Cachon, G. & Lariviere, M. (1999) Capacity choice and allocation: strategic
+behavior and supply chain performance. Management Science 45(8):1091–1108.
+doi:10.1287/mnsc.45.8.1091
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import mesa
+
+from abm.config import BuyerParams, OrderingParams
+
+
+@dataclass(frozen=True)
+class BuyerTraits:
+    """One buyer's own parameters, drawn around the scenario's values."""
+
+    share: float
+    """Share of end demand this buyer serves (fraction)."""
+    max_inflation: float
+    """Cap on its order inflation factor (ratio ≥ 1)."""
+    shortage_threshold: float
+    """Expected fill rate below which it perceives a shortage (fraction)."""
+    fill_smoothing_months: float
+    forecast_smoothing_months: float
+
+
+class Buyer(mesa.Agent):
+    """A buyer of accelerators with an order line on each of its distributors."""
+
+    def __init__(self, model: mesa.Model, node: str, traits: BuyerTraits, channels: list[str],
+                 buyers: BuyerParams, ordering: OrderingParams, demand_now: float) -> None:
+        super().__init__(model)
+        self.node = node
+        self.traits = traits
+        self.channels = channels
+        self.params = buyers
+        self.ordering = ordering
+        self.installed = traits.share * demand_now * buyers.initial_fleet_ratio
+        self.in_transit: deque[float] = deque([0.0] * buyers.install_lag_months)
+        self.requirement = 0.0
+        self.retired = 0.0
+        self.expected_fill = 1.0
+        self.level = demand_now
+        self.trend = 0.0
+        k = len(channels)
+        self.outstanding = [0.0] * k
+        lead = ordering.requested_lead_months
+        self.recent: list[deque[float]] = [deque([0.0] * lead, maxlen=lead) for _ in range(k)]
+        lag = ordering.cancellation_lag_months + 1
+        self.surplus: list[deque[float]] = [deque(maxlen=lag) for _ in range(k)]
+        self.past_sales = [0.0] * k
+        self.received = [0.0] * k
+        self.new_need = self.placed = self.cancelled = 0.0
+        self.due_total = self.received_total = self.accepted = 0.0
+
+    # ---- planning -----------------------------------------------------------------
+    @property
+    def position(self) -> float:
+        """Units installed, in transit or truly still to come."""
+        return self.installed + sum(self.in_transit) + self.requirement
+
+    def desired_fleet(self, demand: float, industry_projection: float) -> float:
+        """Share of forecast demand, blended with keeping pace with the industry fleet."""
+        tau = self.traits.forecast_smoothing_months
+        previous = self.level
+        self.level += (demand - self.level) / tau
+        self.trend += ((self.level - previous) - self.trend) / tau
+        forecast = max(0.0, self.level + self.trend * self.params.trend_horizon_months)
+        weight = self.params.defensive_weight
+        return self.traits.share * ((1.0 - weight) * forecast + weight * industry_projection)
+
+    def plan(self, demand: float, industry_projection: float) -> None:
+        """Retire, forecast, update the true need, then place and cancel orders."""
+        retiring = self.installed / self.params.fleet_life_months
+        self.installed -= retiring
+        self.retired += retiring
+        gap = self.desired_fleet(demand, industry_projection) - self.position
+        self.new_need = max(0.0, gap)
+        self.requirement = max(0.0, self.requirement + gap)
+        self._place_orders()
+
+    def order_multiplier(self) -> float:
+        """Order ÷ need: 1 ÷ expected fill rate under inflation, capped; else 1."""
+        if not self.ordering.inflation:
+            return 1.0
+        return min(self.traits.max_inflation, 1.0 / max(self.expected_fill, 1e-9))
+
+    def active_channels(self) -> int:
+        """How many channels carry the order: all duplicates only in a perceived shortage."""
+        if self.expected_fill < self.traits.shortage_threshold:
+            return min(self.ordering.duplicate_channels, len(self.channels))
+        return 1
+
+    def _place_orders(self) -> None:
+        target = self.requirement * self.order_multiplier()
+        active = self.active_channels()
+        self.placed = self.cancelled = 0.0
+        for c in range(len(self.channels)):
+            wanted = target if c < active else 0.0
+            gap = wanted - self.outstanding[c]
+            self.surplus[c].append(max(0.0, -gap))
+            if gap > 0.0:
+                self.outstanding[c] += gap
+                self.placed += gap
+                if self.recent[c].maxlen:
+                    self.recent[c][-1] += gap
+            elif gap < 0.0 and len(self.surplus[c]) == self.surplus[c].maxlen:
+                self._cancel(c, min(self.surplus[c]))
+
+    def _cancel(self, c: int, amount: float) -> None:
+        """Cancel ``amount`` units on channel c, newest orders first."""
+        if amount <= 0.0:
+            return
+        self.outstanding[c] -= amount
+        self.cancelled += amount
+        recent = self.recent[c]
+        left = amount
+        for i in range(len(recent) - 1, -1, -1):
+            take = min(left, recent[i])
+            recent[i] -= take
+            left -= take
+            if left <= 0.0:
+                break
+
+    def due(self, c: int) -> float:
+        """Units on channel c that were ordered at least the quoted lead time ago."""
+        return max(0.0, self.outstanding[c] - sum(self.recent[c]))
+
+    # ---- delivery -----------------------------------------------------------------
+    def receive(self, c: int, units: float) -> None:
+        """A distributor ships ``units`` against the order on channel c."""
+        self.outstanding[c] -= units
+        self.received[c] += units
+
+    def settle(self, due_total: float) -> list[float]:
+        """Accept deliveries up to the requirement; return what each channel gets back.
+
+        Declines come off the last channels first (the duplicates).
+        """
+        received_total = sum(self.received)
+        accepted = min(received_total, self.requirement)
+        self.requirement -= accepted
+        self.in_transit.append(accepted)
+        if len(self.in_transit) > self.params.install_lag_months:
+            self.installed += self.in_transit.popleft()
+        excess = received_total - accepted
+        declined = [0.0] * len(self.channels)
+        for c in range(len(self.channels) - 1, -1, -1):
+            back = min(excess, self.received[c])
+            declined[c] = back
+            excess -= back
+        for c in range(len(self.channels)):
+            kept = self.received[c] - declined[c]
+            self.past_sales[c] += (kept - self.past_sales[c]) / 12.0
+            self.received[c] = 0.0
+            self.recent[c].append(0.0)
+        observed = min(1.0, received_total / due_total) if due_total > 0.0 else 1.0
+        self.expected_fill += (observed - self.expected_fill) / self.traits.fill_smoothing_months
+        self.due_total, self.received_total, self.accepted = due_total, received_total, accepted
+        return declined

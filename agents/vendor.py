@@ -1,0 +1,138 @@
+"""Chip vendor (fabless designer): builds accelerators from dies and HBM, rations them.
+
+Rules, each month:
+
+* **Upstream orders.** It wants components for its order book plus
+  ``cover_months`` of smoothed order intake, less the accelerators it holds;
+  it orders the dies and stacks (``stacks_per_unit`` per accelerator) this
+  coverage lacks after its component inventory and what is already in the
+  pipeline, splitting them over suppliers by their edge ``share``, and cancels
+  upstream orders it no longer needs. With ``vendor.inflation`` it inflates
+  them by 1 ÷ its own fill rate, as buyers do. It cannot tell a duplicate from
+  a real order: its order book is the sum of its distributors' forwarded lines.
+* **Production.** It builds min(dies, stacks ÷ stacks per unit) accelerators
+  from the components it holds.
+* **Rationing.** Its finished units go to distributors' due orders by the
+  scenario's rule (the model calls the kernel); units a distributor does not
+  take stay in stock and are offered again.
+* **Price.** The price of a new unit rises with the months of capacity its
+  order book represents beyond a normal book.
+
+It holds little fixed capital: inventory is what it can lose when orders vanish
+(valued in the finance issue).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import mesa
+
+from abm.config import VendorParams
+
+
+class UpstreamLines:
+    """The vendor's open orders with the suppliers of one component."""
+
+    def __init__(self, shares: list[float], cycle_time_months: int) -> None:
+        self.shares = shares
+        self.outstanding = [0.0] * len(shares)
+        self.placed = [0.0] * len(shares)
+        self.pipeline: deque[float] = deque([0.0] * cycle_time_months)
+        self.inventory = 0.0
+        self.fill = 1.0
+
+    @property
+    def on_hand_and_coming(self) -> float:
+        return self.inventory + sum(self.pipeline) + sum(self.outstanding)
+
+    def reorder(self, target: float) -> None:
+        """Bring the open orders to ``target`` in total, split by share."""
+        for i, share in enumerate(self.shares):
+            change = target * share - self.outstanding[i]
+            self.outstanding[i] += change
+            self.placed[i] = max(0.0, change)
+
+    def ship(self, line: int, units: float) -> None:
+        """A supplier ships ``units`` on a line: they enter the production pipeline."""
+        self.outstanding[line] -= units
+        if self.pipeline:
+            self.pipeline[-1] += units
+        else:
+            self.inventory += units
+
+    def advance(self, shipped: float, ordered: float) -> None:
+        """One month passes: the oldest pipeline batch arrives; the fill estimate updates."""
+        if self.pipeline:
+            self.inventory += self.pipeline.popleft()
+            self.pipeline.append(0.0)
+        observed = min(1.0, shipped / ordered) if ordered > 0.0 else 1.0
+        self.fill += (observed - self.fill) / 3.0
+
+
+class Vendor(mesa.Agent):
+    """The fabless accelerator designer (NVIDIA)."""
+
+    kind = "vendor"
+
+    def __init__(self, model: mesa.Model, node: str, params: VendorParams,
+                 fab_shares: list[float], hbm_shares: list[float], fab_cycle: int,
+                 hbm_cycle: int, max_inflation: float) -> None:
+        super().__init__(model)
+        self.node = node
+        self.params = params
+        self.max_inflation = max_inflation
+        self.dies = UpstreamLines(fab_shares, fab_cycle)
+        self.stacks = UpstreamLines(hbm_shares, hbm_cycle)
+        self.finished = 0.0
+        """Accelerators built and not yet shipped."""
+        self.produced_total = 0.0
+        self.output = 0.0
+        self.intake_smoothed = 0.0
+        self.backlog = 0.0
+        self.price = params.base_price_usd
+
+    def _inflation(self, lines: UpstreamLines) -> float:
+        if not self.params.inflation:
+            return 1.0
+        return min(self.max_inflation, 1.0 / max(lines.fill, 1e-9))
+
+    def plan_upstream(self, backlog: float, intake: float, capacity: float) -> None:
+        """Order dies and stacks for the order book; set the price.
+
+        Parameters
+        ----------
+        backlog : float
+            Accelerators on order with it (units).
+        intake : float
+            New orders this month (units).
+        capacity : float
+            Accelerators per month its suppliers can make now (units/month).
+        """
+        self.backlog = backlog
+        self.intake_smoothed += (intake - self.intake_smoothed) / 3.0
+        coverage = max(0.0, backlog + self.params.cover_months * self.intake_smoothed
+                       - self.finished)
+        spu = self.params.stacks_per_unit
+        dies = coverage - self.dies.inventory - sum(self.dies.pipeline)
+        stacks = coverage * spu - self.stacks.inventory - sum(self.stacks.pipeline)
+        self.dies.reorder(max(0.0, dies) * self._inflation(self.dies))
+        self.stacks.reorder(max(0.0, stacks) * self._inflation(self.stacks))
+        book_months = backlog / capacity if capacity > 0.0 else self.params.normal_backlog_months
+        excess = max(0.0, book_months - self.params.normal_backlog_months)
+        markup = min(1.0 + self.params.price_sensitivity * excess, self.params.max_price_multiple)
+        self.price = self.params.base_price_usd * markup
+
+    def produce(self) -> None:
+        """Build accelerators from the components on hand."""
+        spu = self.params.stacks_per_unit
+        units = min(self.dies.inventory, self.stacks.inventory / spu)
+        self.dies.inventory -= units
+        self.stacks.inventory -= units * spu
+        self.finished += units
+        self.produced_total += units
+        self.output = units
+
+    def ship(self, units: float) -> None:
+        """Finished units leave for a distributor."""
+        self.finished -= units

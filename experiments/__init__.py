@@ -1,0 +1,1 @@
+"""Declared scenarios and studies (TOML data files; no code)."""

@@ -1,0 +1,206 @@
+"""The allocation kernel: hand-worked cases, the contract on random input, kernel == reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from abm import allocation_reference
+from abm.allocation import RULES, allocate, allocate_batch, allocate_unchecked
+from tests.allocation_contract import check_allocation_contract
+
+IMPLEMENTATIONS = {"numba": allocate, "reference": allocation_reference.allocate}
+
+
+def _extra(rule: str, priority, weight) -> dict:
+    return {
+        "lexicographic": {"priority": priority},
+        "turn_and_earn": {"weight": weight},
+    }.get(rule, {})
+
+
+@st.composite
+def problems(draw, integer: bool = False):
+    """Random CSR allocation problems: empty suppliers, zero orders, ties, slack and shortage."""
+    n_suppliers = draw(st.integers(1, 6))
+    sizes = draw(st.lists(st.integers(0, 12), min_size=n_suppliers, max_size=n_suppliers))
+    indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    n_orders = int(indptr[-1])
+    if integer:
+        amount = st.integers(0, 50).map(float)
+    else:
+        amount = st.one_of(st.just(0.0), st.floats(1e-3, 1e4, allow_nan=False))
+    quantity = np.array(draw(st.lists(amount, min_size=n_orders, max_size=n_orders)))
+    capacity = np.array(
+        draw(st.lists(st.integers(0, 200).map(float) if integer else
+                      st.one_of(st.just(0.0), st.floats(0.0, 5e4)),
+                      min_size=n_suppliers, max_size=n_suppliers))
+    )
+    priority = np.array(draw(st.lists(st.integers(0, 3), min_size=n_orders, max_size=n_orders)))
+    weight = np.array(draw(st.lists(st.floats(0.1, 10.0), min_size=n_orders, max_size=n_orders)))
+    return capacity, indptr, quantity, priority.astype(float), weight
+
+
+CAP, PTR, Q = [6.0], [0, 3], [1.0, 4.0, 7.0]
+HAND_WORKED = [
+    ("proportional", {}, [0.5, 2.0, 3.5]),
+    ("uniform", {}, [1.0, 2.5, 2.5]),
+    ("lexicographic", {"priority": [2, 0, 1]}, [0.0, 4.0, 2.0]),
+    ("lexicographic", {"priority": [0, 1, 1]}, [1.0, 5 * 4 / 11, 5 * 7 / 11]),
+    ("turn_and_earn", {"weight": [1.0, 1.0, 3.0]}, [1.0, 1.25, 3.75]),
+]
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize(("rule", "extra", "expected"), HAND_WORKED)
+def test_hand_worked_example(implementation, rule, extra, expected):
+    alloc = IMPLEMENTATIONS[implementation](CAP, PTR, Q, rule=rule, **extra)
+    np.testing.assert_allclose(alloc, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("rule", RULES)
+@settings(max_examples=150, deadline=None)
+@given(problem=problems())
+def test_contract_holds_on_random_problems(implementation, rule, problem):
+    capacity, indptr, quantity, priority, weight = problem
+    alloc = IMPLEMENTATIONS[implementation](
+        capacity, indptr, quantity, rule=rule, **_extra(rule, priority, weight)
+    )
+    check_allocation_contract(capacity, indptr, quantity, alloc)
+
+
+@pytest.mark.parametrize("rule", RULES)
+@settings(max_examples=150, deadline=None)
+@given(problem=problems())
+def test_kernel_equals_reference(rule, problem):
+    capacity, indptr, quantity, priority, weight = problem
+    extra = _extra(rule, priority, weight)
+    fast = allocate(capacity, indptr, quantity, rule=rule, **extra)
+    slow = allocation_reference.allocate(capacity, indptr, quantity, rule=rule, **extra)
+    np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("rule", RULES)
+@settings(max_examples=100, deadline=None)
+@given(problem=problems(integer=True))
+def test_integer_input_ships_exactly(rule, problem):
+    """Integer-valued input: suppliers with slack ship every order exactly."""
+    capacity, indptr, quantity, priority, weight = problem
+    alloc = allocate(capacity, indptr, quantity, rule=rule, **_extra(rule, priority, weight))
+    for s in range(capacity.size):
+        a, b = indptr[s], indptr[s + 1]
+        if quantity[a:b].sum() <= capacity[s]:
+            assert np.array_equal(alloc[a:b], quantity[a:b])
+
+
+@settings(max_examples=100, deadline=None)
+@given(problem=problems(integer=True))
+def test_lexicographic_with_distinct_priorities_is_exact_on_integers(problem):
+    capacity, indptr, quantity, _, _ = problem
+    priority = np.arange(quantity.size, dtype=float)[::-1]
+    alloc = allocate(capacity, indptr, quantity, rule="lexicographic", priority=priority)
+    assert np.array_equal(alloc, np.round(alloc))
+    for s in range(capacity.size):
+        a, b = indptr[s], indptr[s + 1]
+        assert alloc[a:b].sum() == min(capacity[s], quantity[a:b].sum())
+
+
+def test_uniform_rewards_no_inflation_while_proportional_does():
+    """Cachon & Lariviere: doubling an order doubles its share under proportional only."""
+    honest = allocate([10.0], [0, 2], [8.0, 8.0], rule="proportional")
+    inflated = allocate([10.0], [0, 2], [16.0, 8.0], rule="proportional")
+    assert inflated[0] > honest[0]
+    honest_u = allocate([10.0], [0, 2], [8.0, 8.0], rule="uniform")
+    inflated_u = allocate([10.0], [0, 2], [16.0, 8.0], rule="uniform")
+    assert inflated_u[0] == honest_u[0] == 5.0
+
+
+def test_water_filling_worst_case_is_exact_and_not_quadratic():
+    """Geometric orders settle one per fixed-point iteration: the sort fallback takes over."""
+    n = 200_000
+    quantity = 2.0 ** -np.arange(n, dtype=float)[::-1] * 1e6
+    quantity = np.maximum(quantity, 1e-300)
+    capacity = np.array([quantity.sum() * 0.999])
+    indptr = np.array([0, n])
+    alloc = allocate(capacity, indptr, quantity, rule="uniform")
+    check_allocation_contract(capacity, indptr, quantity, alloc)
+    weight = np.linspace(1.0, 2.0, n)
+    alloc = allocate(capacity, indptr, quantity, rule="turn_and_earn", weight=weight)
+    check_allocation_contract(capacity, indptr, quantity, alloc)
+
+
+def test_deterministic_bitwise():
+    rng = np.random.default_rng(7)
+    quantity = rng.exponential(5.0, 5000)
+    indptr = np.array([0, 1000, 2500, 5000])
+    capacity = np.array([2000.0, 4000.0, 1e9])
+    for rule in ("proportional", "uniform"):
+        first = allocate(capacity, indptr, quantity, rule=rule)
+        assert first.tobytes() == allocate(capacity, indptr, quantity, rule=rule).tobytes()
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_batch_rows_equal_single_calls_bit_for_bit(rule):
+    rng = np.random.default_rng(11)
+    indptr = np.array([0, 4, 4, 10, 30])
+    capacity = rng.uniform(0.0, 100.0, (5, 4))
+    quantity = rng.exponential(10.0, (5, 30))
+    quantity[:, ::7] = 0.0
+    extra = _extra(rule, rng.integers(0, 3, 30).astype(float), rng.uniform(0.5, 2.0, (5, 30)))
+    batch = allocate_batch(capacity, indptr, quantity, rule=rule, **extra)
+    for r in range(5):
+        row_extra = {k: (v[r] if np.ndim(v) == 2 else v) for k, v in extra.items()}
+        single = allocate(capacity[r], indptr, quantity[r], rule=rule, **row_extra)
+        assert batch[r].tobytes() == single.tobytes()
+
+
+def test_unchecked_fast_path_matches_wrapper():
+    quantity = np.array([1.0, 4.0, 7.0])
+    out = np.empty(3)
+    allocate_unchecked(np.array([6.0]), np.array([0, 3]), quantity, RULES["uniform"],
+                       quantity, quantity, out)
+    assert out.tobytes() == allocate(CAP, PTR, Q, rule="uniform").tobytes()
+
+
+BAD_INPUT = [
+    ({"capacity": [1.0, -2.0]}, r"capacity\[1\] = -2\.0"),
+    ({"capacity": [1.0, np.nan]}, r"capacity\[1\] = nan"),
+    ({"quantity": [1.0, 2.0, np.inf, 4.0]}, r"quantity\[2\] = inf"),
+    ({"quantity": [1.0, -0.5, 3.0, 4.0]}, r"quantity\[1\] = -0\.5"),
+    ({"quantity": [1.0, 2.0, 3.0]}, r"indptr\[2\] = 4: expected the number of orders"),
+    ({"indptr": [0, 3, 2]}, r"indptr\[2\] = 2: expected non-decreasing"),
+    ({"indptr": [1, 2, 4]}, r"indptr\[0\] = 1: expected 0"),
+    ({"indptr": [0, 4]}, r"indptr: expected a 1-D array of length len\(capacity\) \+ 1 = 3"),
+    ({"indptr": [0, 1.5, 4]}, r"indptr\[1\] = 1\.5: expected an integer"),
+    ({"quantity": [[1.0, 2.0], [3.0, 4.0]]}, r"quantity: expected a 1-D array"),
+    ({"quantity": ["a", "b", "c", "d"]}, r"quantity: expected an array of numbers"),
+    ({"rule": "fair"}, r"rule: got 'fair', expected one of proportional"),
+    ({"rule": "turn_and_earn"}, r"weight: rule 'turn_and_earn' needs a weight"),
+    ({"rule": "lexicographic"}, r"priority: rule 'lexicographic' needs a priority"),
+    (
+        {"rule": "turn_and_earn", "weight": [1.0, 0.0, 1.0, 1.0]},
+        r"weight\[1\] = 0\.0: expected a finite number > 0",
+    ),
+    ({"rule": "turn_and_earn", "weight": [1.0, 1.0]}, r"weight: expected shape \(4,\)"),
+    ({"rule": "lexicographic", "priority": [0, np.nan, 1, 1]}, r"priority\[1\] = nan"),
+]
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize(("override", "message"), BAD_INPUT)
+def test_bad_input_is_refused_with_a_clear_message(implementation, override, message):
+    arguments = {"capacity": [1.0, 2.0], "indptr": [0, 2, 4], "quantity": [1.0, 2.0, 3.0, 4.0],
+                 "rule": "proportional"}
+    arguments.update(override)
+    with pytest.raises(ValueError, match=message):
+        IMPLEMENTATIONS[implementation](**arguments)
+
+
+def test_batch_bad_input_names_the_argument():
+    with pytest.raises(ValueError, match=r"quantity: expected 2 replica rows"):
+        allocate_batch([[1.0], [2.0]], [0, 1], [[1.0]], rule="uniform")
+    with pytest.raises(ValueError, match=r"capacity\[1, 0\] = -1\.0"):
+        allocate_batch([[1.0], [-1.0]], [0, 1], [[1.0], [1.0]], rule="uniform")
