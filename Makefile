@@ -29,7 +29,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/capex-abm bench kernel --small
+	$(BIN)/capex-abm run
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest

@@ -77,11 +77,11 @@ class DemandParams:
 
     initial_units: float = param(1.0e6, "units", "assumption (order of the 2023 installed base)",
                                  "AI work at step 0, as the fleet that serves it", gt=0)
-    saturation_units: float = param(1.2e7, "units", "assumption",
+    saturation_units: float = param(2.0e7, "units", "assumption",
                                     "AI work when adoption saturates (before efficiency)", gt=0)
-    midpoint_month: float = param(30.0, "months", "assumption",
+    midpoint_month: float = param(48.0, "months", "assumption",
                                   "month of fastest adoption (logistic midpoint)")
-    steepness_per_month: float = param(0.08, "1/month", "assumption",
+    steepness_per_month: float = param(0.06, "1/month", "assumption",
                                        "logistic adoption rate", gt=0)
     efficiency_gain_per_year: float = param(0.1, "share/year", "assumption (Q5)",
                                             "fall of compute per unit of AI work each year",
@@ -92,7 +92,7 @@ class DemandParams:
     edge_midpoint_month: float = param(60.0, "months", "assumption",
                                        "month at which half of the final edge share has moved",
                                        gt=0)
-    noise_sd: float = param(0.02, "log-units", "assumption",
+    noise_sd: float = param(0.01, "log-units", "assumption",
                             "monthly multiplicative noise on end demand", ge=0)
 
 
@@ -100,7 +100,7 @@ class DemandParams:
 class BuyerParams:
     """Forecasting and fleet rules shared by hyperscalers and neoclouds."""
 
-    initial_fleet_ratio: float = param(0.6, "ratio", "assumption (the 2023 shortage)",
+    initial_fleet_ratio: float = param(0.7, "ratio", "assumption (the 2023 shortage)",
                                        "installed fleet at step 0 ÷ end demand", ge=0)
     forecast_smoothing_months: float = param(3.0, "months", "Sterman (1989) anchoring",
                                              "exponential smoothing time of demand", ge=1)
@@ -159,6 +159,9 @@ class VendorParams:
     cover_months: float = param(2.0, "months", "assumption",
                                 "component orders cover the backlog plus this much intake",
                                 ge=0)
+    adjustment_months: float = param(2.0, "months", "Sterman (1989) anchoring",
+                                     "time to close the gap to its component order target",
+                                     ge=1)
     inflation: bool = param(False, "switch", "assumption",
                             "the vendor inflates its own upstream orders by 1 ÷ fill rate")
     base_price_usd: float = param(30000.0, "US$/unit", "[S] H100 ≈ $25–40k",

@@ -153,6 +153,9 @@ class CapexModel(mesa.Model):
 
     def step(self) -> None:
         """One month, in the order of DESIGN §5 (money phases come with the finance issue)."""
+        if self.month >= self.config.run.months:
+            raise RuntimeError(f"the run has {self.config.run.months} months (run.months); "
+                               "no demand is defined beyond them")
         self.update_demand()
         self.buyers_plan()
         self.upstream_plans()
@@ -160,6 +163,7 @@ class CapexModel(mesa.Model):
         self.produce_and_allocate()
         self.account()
         self.datacollector.collect(self)
+        self.running = self.month + 1 < self.config.run.months
 
     def update_demand(self) -> None:
         """Phase 1: this month's end demand."""
@@ -190,19 +194,14 @@ class CapexModel(mesa.Model):
     def upstream_plans(self) -> None:
         """Phase 4: distributors forward, the vendor orders components, suppliers invest."""
         tier = self.tiers["distributor"]
-        lines = self._buyer_lines(tier)
-        outstanding = np.array([b.outstanding[c] for b, c in lines])
-        self.buyer_due = np.array([b.due(c) for b, c in lines])
+        self.buyer_orders = np.array([b.outstanding[c] for b, c in self._buyer_lines(tier)])
         vendor_tier = self.tiers["vendor"]
-        self.distributor_due = np.empty(len(vendor_tier.lines))
-        vendor_backlog = 0.0
+        self.distributor_orders = np.empty(len(vendor_tier.lines))
         for e, (_, d) in enumerate(vendor_tier.lines):
             s = tier.suppliers.index(d)
-            a, b = tier.indptr[s], tier.indptr[s + 1]
-            book, due = self.distributors[d].order_with_vendor(outstanding[a:b].sum(),
-                                                               self.buyer_due[a:b].sum())
-            vendor_backlog += book
-            self.distributor_due[e] = due
+            book = self.buyer_orders[tier.indptr[s]:tier.indptr[s + 1]].sum()
+            self.distributor_orders[e] = self.distributors[d].order_with_vendor(book)
+        vendor_backlog = float(self.distributor_orders.sum())
         intake = sum(b.placed for b in self.buyers.values())
         self.vendor.plan_upstream(vendor_backlog, intake, self.binding_capacity())
         window = self.config.metrics.window_months
@@ -265,7 +264,7 @@ class CapexModel(mesa.Model):
         distributors = [self.distributors[d] for _, d in vendor_tier.lines]
         weight = np.array([d.past_sales for d in distributors]) + 1.0
         to_distributors = self._allocate(vendor_tier, np.array([self.vendor.finished]),
-                                         self.distributor_due, weight)
+                                         self.distributor_orders, weight)
         for distributor, units in zip(distributors, to_distributors, strict=True):
             self.vendor.ship(float(units))
             distributor.receive(float(units))
@@ -274,16 +273,13 @@ class CapexModel(mesa.Model):
         lines = self._buyer_lines(tier)
         inventory = np.array([self.distributors[d].inventory for d in tier.suppliers])
         weight = np.array([b.past_sales[c] for b, c in lines]) + 1.0
-        to_buyers = self._allocate(tier, inventory, self.buyer_due, weight)
-        due_by_buyer: dict[Buyer, float] = dict.fromkeys(self.buyers.values(), 0.0)
-        for (buyer, c), units, due, (d, _) in zip(lines, to_buyers, self.buyer_due, tier.lines,
-                                                  strict=True):
+        to_buyers = self._allocate(tier, inventory, self.buyer_orders, weight)
+        for (buyer, c), units, (d, _) in zip(lines, to_buyers, tier.lines, strict=True):
             buyer.receive(c, float(units))
             self.distributors[d].ship(float(units))
-            due_by_buyer[buyer] += float(due)
         declined = 0.0
-        for buyer, due in due_by_buyer.items():
-            for c, back in enumerate(buyer.settle(due)):
+        for buyer in self.buyers.values():
+            for c, back in enumerate(buyer.settle()):
                 if back > 0.0:
                     self.distributors[buyer.channels[c]].receive(back)
                     declined += back
@@ -291,8 +287,9 @@ class CapexModel(mesa.Model):
         m["declined"] = declined
         m["shipments"] = sum(b.accepted for b in self.buyers.values())
         m["output"] = self.vendor.output
-        total_due = float(self.buyer_due.sum())
-        m["fill_rate"] = min(1.0, float(to_buyers.sum()) / total_due) if total_due > 0 else 1.0
+        due = sum(b.due_total for b in self.buyers.values())
+        on_time = sum(min(b.received_total, b.due_total) for b in self.buyers.values())
+        m["fill_rate"] = on_time / due if due > 0.0 else 1.0
 
     def account(self) -> None:
         """Phase 6: fleets and capacity of the month (money comes with the finance issue)."""
@@ -340,5 +337,5 @@ class CapexModel(mesa.Model):
     def dates(self, months: int) -> list[str]:
         """Calendar month ("YYYY-MM") of each step."""
         start = datetime.date.fromisoformat(self.config.run.start_date + "-01")
-        return [f"{start.year + (start.month - 1 + i) // 12:04d}-{(start.month - 1 + i) % 12 + 1:02d}"
-                for i in range(months)]
+        index = [start.year * 12 + start.month - 1 + i for i in range(months)]
+        return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in index]

@@ -13,14 +13,14 @@ Each month a buyer
    channel. With ``ordering.inflation`` it orders requirement ÷ expected fill
    rate (capped by its ``max_inflation``); while it perceives a shortage
    (expected fill rate below its threshold) it places that same order on
-   ``ordering.duplicate_channels`` distributors. Orders above the current target
-   are cancelled once the surplus has lasted ``ordering.cancellation_lag_months``
-   (newest orders first);
+   ``ordering.duplicate_channels`` distributors. It trims its main order to the
+   target at once; a duplicate above its target is cancelled once the surplus
+   has lasted ``ordering.cancellation_lag_months`` (newest orders first);
 5. on delivery, accepts units up to its requirement and declines the rest (the
    distributor re-offers them), and updates its expected fill rate from what
-   it received against what was *due* — orders older than the quoted lead time —
-   not against its whole order book, which never fills in a healthy queue
-   (DESIGN §11).
+   it received against what was *due* — orders older than the quoted lead time
+   (``ordering.requested_lead_months``) — not against its whole order book,
+   which never fills in a healthy queue (DESIGN §11).
 
 Buyers' parameters are spread around the scenario's values by draws from the
 run's seed, so they do not move in lock-step.
@@ -140,8 +140,11 @@ class Buyer(mesa.Agent):
                 self.placed += gap
                 if self.recent[c].maxlen:
                     self.recent[c][-1] += gap
+            elif gap < 0.0 and c == 0:
+                self._cancel(c, -gap)
             elif gap < 0.0 and len(self.surplus[c]) == self.surplus[c].maxlen:
                 self._cancel(c, min(self.surplus[c]))
+        self.due_total = sum(self.due(c) for c in range(len(self.channels)))
 
     def _cancel(self, c: int, amount: float) -> None:
         """Cancel ``amount`` units on channel c, newest orders first."""
@@ -168,7 +171,7 @@ class Buyer(mesa.Agent):
         self.outstanding[c] -= units
         self.received[c] += units
 
-    def settle(self, due_total: float) -> list[float]:
+    def settle(self) -> list[float]:
         """Accept deliveries up to the requirement; return what each channel gets back.
 
         Declines come off the last channels first (the duplicates).
@@ -190,7 +193,8 @@ class Buyer(mesa.Agent):
             self.past_sales[c] += (kept - self.past_sales[c]) / 12.0
             self.received[c] = 0.0
             self.recent[c].append(0.0)
-        observed = min(1.0, received_total / due_total) if due_total > 0.0 else 1.0
+        due = self.due_total
+        observed = min(1.0, received_total / due) if due > 0.0 else 1.0
         self.expected_fill += (observed - self.expected_fill) / self.traits.fill_smoothing_months
-        self.due_total, self.received_total, self.accepted = due_total, received_total, accepted
+        self.received_total, self.accepted = received_total, accepted
         return declined

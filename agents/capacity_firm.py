@@ -75,7 +75,8 @@ class CapacityFirm(mesa.Agent):
         true_need : float
             The buyers' true monthly need, converted to its units and its share.
         """
-        self.intake_smoothed += (intake - self.intake_smoothed) / self.params.intake_smoothing_months
+        smoothing = self.params.intake_smoothing_months
+        self.intake_smoothed += (intake - self.intake_smoothed) / smoothing
         wanted = self.perceived_demand(backlog, true_need)
         gap = wanted - self.capacity - sum(self.under_construction)
         self.started = max(0.0, gap) / self.params.adjustment_months

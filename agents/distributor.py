@@ -1,10 +1,9 @@
 """Distributor (server OEM): forwards buyers' orders to the vendor, ships what it gets.
 
 Rule: pass-through. Its order with the vendor is what its buyers have on order
-with it, less the units it holds; the part the vendor should ship now is what
-its buyers have *due*, less those units. It rations what it holds among its
-buyers' due orders with the scenario's rule, and takes back units a buyer
-declines to offer them again next month. Because every buyer line is forwarded,
+with it, less the units it holds. It rations what it holds among its buyers'
+open orders with the scenario's rule, and takes back units a buyer declines to
+offer them again next month. Because every buyer line is forwarded,
 a buyer's duplicate orders on several distributors all reach the vendor: this
 is where duplicates multiply.
 """
@@ -27,10 +26,9 @@ class Distributor(mesa.Agent):
         self.past_sales = 0.0
         """Smoothed units per month received from the vendor (turn-and-earn weight)."""
 
-    def order_with_vendor(self, buyers_outstanding: float, buyers_due: float) -> tuple[float, float]:
-        """(units on order with the vendor, of which due now), net of units held."""
-        return (max(0.0, buyers_outstanding - self.inventory),
-                max(0.0, buyers_due - self.inventory))
+    def order_with_vendor(self, buyers_outstanding: float) -> float:
+        """Units on order with the vendor: its buyers' open orders, net of units held."""
+        return max(0.0, buyers_outstanding - self.inventory)
 
     def receive(self, units: float) -> None:
         """Units arrive from the vendor, or come back from a buyer who declined them."""

@@ -6,9 +6,11 @@ Rules, each month:
   ``cover_months`` of smoothed order intake, less the accelerators it holds;
   it orders the dies and stacks (``stacks_per_unit`` per accelerator) this
   coverage lacks after its component inventory and what is already in the
-  pipeline, splitting them over suppliers by their edge ``share``, and cancels
-  upstream orders it no longer needs. With ``vendor.inflation`` it inflates
-  them by 1 ÷ its own fill rate, as buyers do. It cannot tell a duplicate from
+  pipeline, splitting them over suppliers by their edge ``share``; it closes
+  1/``adjustment_months`` of the gap between its open orders and that target
+  each month (anchoring and adjustment, Sterman 1989), cancelling when above.
+  With ``vendor.inflation`` it inflates them by 1 ÷ its own fill rate, as
+  buyers do. It cannot tell a duplicate from
   a real order: its order book is the sum of its distributors' forwarded lines.
 * **Production.** It builds min(dies, stacks ÷ stacks per unit) accelerators
   from the components it holds.
@@ -46,10 +48,10 @@ class UpstreamLines:
     def on_hand_and_coming(self) -> float:
         return self.inventory + sum(self.pipeline) + sum(self.outstanding)
 
-    def reorder(self, target: float) -> None:
-        """Bring the open orders to ``target`` in total, split by share."""
+    def reorder(self, target: float, adjustment_months: float) -> None:
+        """Move the open orders 1/``adjustment_months`` of the way to ``target``, split by share."""
         for i, share in enumerate(self.shares):
-            change = target * share - self.outstanding[i]
+            change = (target * share - self.outstanding[i]) / adjustment_months
             self.outstanding[i] += change
             self.placed[i] = max(0.0, change)
 
@@ -116,8 +118,9 @@ class Vendor(mesa.Agent):
         spu = self.params.stacks_per_unit
         dies = coverage - self.dies.inventory - sum(self.dies.pipeline)
         stacks = coverage * spu - self.stacks.inventory - sum(self.stacks.pipeline)
-        self.dies.reorder(max(0.0, dies) * self._inflation(self.dies))
-        self.stacks.reorder(max(0.0, stacks) * self._inflation(self.stacks))
+        adjust = self.params.adjustment_months
+        self.dies.reorder(max(0.0, dies) * self._inflation(self.dies), adjust)
+        self.stacks.reorder(max(0.0, stacks) * self._inflation(self.stacks), adjust)
         book_months = backlog / capacity if capacity > 0.0 else self.params.normal_backlog_months
         excess = max(0.0, book_months - self.params.normal_backlog_months)
         markup = min(1.0 + self.params.price_sensitivity * excess, self.params.max_price_multiple)
@@ -126,7 +129,7 @@ class Vendor(mesa.Agent):
     def produce(self) -> None:
         """Build accelerators from the components on hand."""
         spu = self.params.stacks_per_unit
-        units = min(self.dies.inventory, self.stacks.inventory / spu)
+        units = max(0.0, min(self.dies.inventory, self.stacks.inventory / spu))
         self.dies.inventory -= units
         self.stacks.inventory -= units * spu
         self.finished += units
