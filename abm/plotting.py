@@ -153,16 +153,19 @@ def _times(value: Any) -> str:
 PANELS: tuple[Panel, ...] = (
     Panel(
         title="Demand, orders and shipments",
-        ylabel="accelerators per month",
+        ylabel="flows, accelerators per month",
         lines=(
-            Line("end_demand", "end demand"),
             Line("true_need", "true need"),
             Line("orders_placed", "orders placed"),
             Line("shipments", "shipments"),
         ),
-        # A stock, often many months of flow: its own axis keeps the flows readable.
-        twin_lines=(Line("backlog", "backlog (right)", linestyle="--"),),
-        twin_ylabel="backlog, accelerators outstanding",
+        # Stocks are many months of flow: their own axis keeps the flows readable.
+        twin_lines=(
+            Line("end_demand", "end demand: fleet needed (right)", linestyle="-."),
+            Line("backlog", "backlog (right)", linestyle="--"),
+            Line("unfilled_need", "unfilled need (right)", linestyle=":"),
+        ),
+        twin_ylabel="stocks, accelerators",
         legend_loc="upper left",
     ),
     Panel(
