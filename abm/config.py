@@ -104,12 +104,18 @@ class BuyerParams:
                                        "installed fleet at step 0 ÷ end demand", ge=0)
     forecast_smoothing_months: float = param(3.0, "months", "Sterman (1989) anchoring",
                                              "exponential smoothing time of demand", ge=1)
-    trend_horizon_months: float = param(6.0, "months", "assumption",
+    trend_smoothing_months: float = param(12.0, "months", "assumption (Sterman 1987: trends "
+                                          "are perceived slowly)",
+                                          "smoothing time of the perceived demand trend", ge=1)
+    trend_horizon_months: float = param(12.0, "months", "assumption (data-centre planning)",
                                         "how far ahead buyers extrapolate the demand trend",
                                         ge=0)
-    defensive_weight: float = param(0.1, "share", "assumption",
+    defensive_weight: float = param(0.3, "share", "assumption",
                                     "weight on matching the industry fleet's growth", ge=0,
                                     le=1)
+    defensive_growth_cap_per_year: float = param(2.0, "1/year", "assumption",
+                                                 "cap on the industry fleet growth buyers "
+                                                 "extrapolate in the defensive term", ge=0)
     fleet_life_months: float = param(60.0, "months", "[S] accounting lives 4–6 years",
                                      "mean service life of an installed unit", gt=0)
     install_lag_months: int = param(1, "months", "assumption",
@@ -196,6 +202,15 @@ class CapacityParams:
     adjustment_months: float = param(6.0, "months", "assumption",
                                      "share of the capacity gap started each month = 1 ÷ this",
                                      ge=1)
+    unit_price_usd: float = param(4000.0, "US$/unit", "assumption",
+                                  "price the vendor pays per unit of output", ge=0)
+    capex_per_capacity_usd: float = param(1.5e5, "US$ per unit/month", "assumption",
+                                          "cost of one unit per month of new capacity", ge=0)
+    asset_life_months: float = param(60.0, "months", "assumption",
+                                     "depreciation life of capacity (idle or not)", gt=0)
+    variable_cost_share: float = param(0.3, "share", "assumption",
+                                       "variable cost of output as a share of its price",
+                                       ge=0, le=1)
 
 
 @dataclass(frozen=True)
@@ -204,10 +219,15 @@ class FabParams(CapacityParams):
 
     initial_capacity: float = param(1.2e5, "units/month", "[S] ≈0.5M units shipped in Q3 2023",
                                     "capacity at step 0, all fabs together", ge=0)
-    lead_time_months: int = param(24, "months", "Armony & Plambeck (2005); [S] CoWoS build-out",
+    lead_time_months: int = param(18, "months", "assumption; [S] CoWoS doubled in 2024 and 2025",
                                   "from investment decision to usable capacity", ge=0)
     cycle_time_months: int = param(3, "months", "assumption",
                                    "from wafer start to packaged die at the vendor", ge=0)
+    unit_price_usd: float = param(4000.0, "US$/unit", "assumption (die + CoWoS per GPU)",
+                                  "price the vendor pays per packaged die", ge=0)
+    capex_per_capacity_usd: float = param(1.5e5, "US$ per unit/month", "assumption",
+                                          "cost of one packaged die per month of new capacity",
+                                          ge=0)
 
 
 @dataclass(frozen=True)
@@ -216,10 +236,107 @@ class HbmParams(CapacityParams):
 
     initial_capacity: float = param(7.2e5, "stacks/month", "assumption (6 stacks × fab output)",
                                     "capacity at step 0, all HBM suppliers together", ge=0)
-    lead_time_months: int = param(18, "months", "assumption",
+    lead_time_months: int = param(15, "months", "assumption",
                                   "from investment decision to usable capacity", ge=0)
     cycle_time_months: int = param(2, "months", "assumption",
                                    "from wafer start to stack at the vendor", ge=0)
+    unit_price_usd: float = param(1200.0, "US$/stack", "[S] HBM3 ≈ $1–1.5k per stack",
+                                  "price the vendor pays per HBM stack", ge=0)
+    capex_per_capacity_usd: float = param(2.5e4, "US$ per stack/month", "assumption",
+                                          "cost of one stack per month of new capacity", ge=0)
+
+
+@dataclass(frozen=True)
+class MarketParams:
+    """Compute rental market and secondary GPU market (environment)."""
+
+    rental_price_usd: float = param(2000.0, "US$/unit-month", "[S] H100 ≈ $2–4 per GPU-hour",
+                                    "rental price of an H100-equivalent when demand equals "
+                                    "the fleet", gt=0)
+    price_elasticity: float = param(1.0, "-", "assumption (Q5, Jevons)",
+                                    "elasticity of compute demand to the rental price", gt=0)
+    operating_cost_usd: float = param(300.0, "US$/unit-month", "assumption (power, hosting)",
+                                      "cash cost of running one unit; the rental price floor",
+                                      ge=0)
+    generation_months: int = param(24, "months", "DESIGN §2",
+                                   "a new accelerator generation arrives this often", ge=1)
+    generation_speedup: float = param(2.0, "ratio", "assumption (H100 → B200)",
+                                      "H100-equivalents per unit of a new generation ÷ previous",
+                                      ge=1)
+    economic_life_months: float = param(48.0, "months", "[A] 3–4 years (the thesis)",
+                                        "earning life of a unit the secondary market prices",
+                                        gt=0)
+    discount_rate_annual: float = param(0.10, "1/year", "assumption",
+                                        "discount rate of the secondary market", ge=0, le=1)
+    fire_sale_impact: float = param(2.0, "-", "assumption",
+                                    "fall of the secondary price per fire-sold unit, relative "
+                                    "to the market's depth", ge=0)
+    depth_share: float = param(0.02, "share of fleet/month", "assumption",
+                               "units the secondary market absorbs a month without discount",
+                               gt=0)
+    fire_sale_recovery_months: float = param(6.0, "months", "assumption",
+                                             "time for a fire-sale discount to fade", ge=1)
+
+
+@dataclass(frozen=True)
+class FinanceParams:
+    """Accounting and corporate finance of the buyers (Q4, Q7)."""
+
+    accounting_life_years: float = param(6.0, "years", "[S] MSFT, GOOGL, AMZN: 6 years",
+                                         "straight-line depreciation life of GPUs", gt=0)
+    required_revenue_multiple: float = param(2.0, "ratio", "[A] thesis: revenue ≈ 2 × capex",
+                                             "revenue needed per dollar of capex", ge=0)
+    hyperscaler_cash_usd: float = param(5.0e10, "US$/firm", "assumption",
+                                        "cash of each hyperscaler at step 0", ge=0)
+    hyperscaler_other_cash_flow_usd: float = param(4.0e9, "US$/firm-month", "assumption",
+                                                   "cash flow from businesses other than AI "
+                                                   "compute", ge=0)
+    hyperscaler_credit_line_usd: float = param(5.0e10, "US$/firm", "assumption",
+                                               "unsecured borrowing available to a "
+                                               "hyperscaler", ge=0)
+    corporate_rate_annual: float = param(0.05, "1/year", "assumption",
+                                         "interest on hyperscalers' borrowing", ge=0, le=1)
+    neocloud_cash_usd: float = param(1.0e9, "US$/firm", "assumption",
+                                     "cash of each neocloud at step 0", ge=0)
+    supplier_cash_usd: float = param(2.0e10, "US$/firm", "assumption",
+                                     "cash of the vendor, each fab and each HBM maker at step 0",
+                                     ge=0)
+
+
+@dataclass(frozen=True)
+class CreditParams:
+    """Lenders to neoclouds and their GPU collateral (Q8)."""
+
+    lenders: int = param(2, "firms", "assumption", "lenders to neoclouds", ge=1)
+    max_ltv: float = param(0.7, "ratio", "assumption ([C] CoreWeave delayed-draw facilities)",
+                           "loan ÷ market value of the GPUs it is secured on", ge=0, le=1)
+    covenant_ltv: float = param(0.85, "ratio", "assumption",
+                                "LTV above which a quarterly test calls for repayment",
+                                ge=0, le=1)
+    base_rate_annual: float = param(0.08, "1/year", "[C] CoreWeave ≈ 11–15 % effective",
+                                    "lenders' funding rate", ge=0, le=1)
+    spread_annual: float = param(0.04, "1/year", "[C] CoreWeave ≈ 11–15 % effective",
+                                 "spread over the base rate with no default experience",
+                                 ge=0, le=1)
+    spread_sensitivity: float = param(1.0, "-", "assumption",
+                                      "spread increase per unit of trailing 12-month loss rate",
+                                      ge=0)
+    loan_term_months: int = param(48, "months", "assumption",
+                                  "straight amortisation of each loan", ge=1)
+    lender_capital_usd: float = param(2.0e10, "US$/firm", "assumption",
+                                      "cash each lender can lend at step 0", ge=0)
+
+
+@dataclass(frozen=True)
+class DisciplineParams:
+    """Capital-market discipline on hyperscalers (Q6)."""
+
+    enabled: bool = param(True, "switch", "[A] thesis", "boards may freeze uncommitted orders")
+    quarters: int = param(2, "quarters", "[A] two quarters of rising capex",
+                          "consecutive quarters of rising capex with decelerating revenue "
+                          "growth that trigger a freeze", ge=1)
+    freeze_quarters: int = param(2, "quarters", "assumption",
+                                 "how long a freeze lasts", ge=1)
 
 
 @dataclass(frozen=True)
@@ -247,6 +364,10 @@ class Scenario:
     vendor: VendorParams = field(default_factory=VendorParams)
     fab: FabParams = field(default_factory=FabParams)
     hbm: HbmParams = field(default_factory=HbmParams)
+    market: MarketParams = field(default_factory=MarketParams)
+    finance: FinanceParams = field(default_factory=FinanceParams)
+    credit: CreditParams = field(default_factory=CreditParams)
+    discipline: DisciplineParams = field(default_factory=DisciplineParams)
     metrics: MetricsParams = field(default_factory=MetricsParams)
 
     def to_dict(self) -> dict[str, Any]:
@@ -379,6 +500,11 @@ def check_combinations(s: Scenario) -> None:
     if not math.isclose(sum(t.hbm_shares), 1.0, rel_tol=1e-9) or min(t.hbm_shares) <= 0:
         raise ScenarioError(
             f"topology.hbm_shares = {t.hbm_shares}: expected positive shares summing to 1"
+        )
+    if s.credit.covenant_ltv < s.credit.max_ltv:
+        raise ScenarioError(
+            f"credit.covenant_ltv = {s.credit.covenant_ltv}: expected >= credit.max_ltv = "
+            f"{s.credit.max_ltv} (a loan would breach its covenant the day it is made)"
         )
     if s.demand.saturation_units < s.demand.initial_units:
         raise ScenarioError(

@@ -1,7 +1,9 @@
 """The supply graph: scenario → ``networkx.DiGraph`` → flat CSR arrays for the kernel.
 
 Nodes are firms (attribute ``kind``: fab, hbm, vendor, distributor, hyperscaler,
-neocloud); supply edges point from supplier to customer and carry ``lead_time``
+neocloud, lender). Credit edges (``relation="credit"``) point from a lender to
+the neoclouds it finances. Supply edges (``relation="supply"``) point from
+supplier to customer and carry ``lead_time``
 (months), ``priority`` (smaller is served first under lexicographic rationing)
 and ``share`` (the customer's share of its orders of that input placed on this
 supplier). Each allocation tier is compiled to a :class:`Tier`: its suppliers,
@@ -56,23 +58,30 @@ def build_graph(scenario: Scenario, rng: np.random.Generator) -> nx.DiGraph:
     graph.add_node("vendor", kind="vendor")
     for i in range(t.fabs):
         graph.add_node(f"fab{i}", kind="fab")
-        graph.add_edge(f"fab{i}", "vendor", lead_time=scenario.fab.cycle_time_months,
-                       priority=0.0, share=1.0 / t.fabs)
+        graph.add_edge(f"fab{i}", "vendor", relation="supply",
+                       lead_time=scenario.fab.cycle_time_months, priority=0.0,
+                       share=1.0 / t.fabs)
     for i, share in enumerate(t.hbm_shares):
         graph.add_node(f"hbm{i}", kind="hbm")
-        graph.add_edge(f"hbm{i}", "vendor", lead_time=scenario.hbm.cycle_time_months,
-                       priority=0.0, share=share)
+        graph.add_edge(f"hbm{i}", "vendor", relation="supply",
+                       lead_time=scenario.hbm.cycle_time_months, priority=0.0, share=share)
     for i in range(t.distributors):
         graph.add_node(f"distributor{i}", kind="distributor")
-        graph.add_edge("vendor", f"distributor{i}", lead_time=0, priority=0.0, share=1.0)
+        graph.add_edge("vendor", f"distributor{i}", relation="supply", lead_time=0,
+                       priority=0.0, share=1.0)
     buyers = [("hyperscaler", i) for i in range(t.hyperscalers)]
     buyers += [("neocloud", i) for i in range(t.neoclouds)]
+    for i in range(scenario.credit.lenders):
+        graph.add_node(f"lender{i}", kind="lender")
     for kind, i in buyers:
         node = f"{kind}{i}"
         graph.add_node(node, kind=kind)
+        if kind == "neocloud":
+            graph.add_edge(f"lender{i % scenario.credit.lenders}", node, relation="credit")
         picks = rng.choice(t.distributors, size=t.channels_per_buyer, replace=False)
         for rank, d in enumerate(picks):
-            graph.add_edge(f"distributor{d}", node, lead_time=scenario.buyers.install_lag_months,
+            graph.add_edge(f"distributor{d}", node, relation="supply",
+                           lead_time=scenario.buyers.install_lag_months,
                            priority=BUYER_PRIORITY[kind], share=1.0 if rank == 0 else 0.0,
                            channel=rank)
     return graph

@@ -177,11 +177,16 @@ def _largest_fall(series: np.ndarray, start: int, window: int) -> np.ndarray:
 
 
 def _material_peak(backlog: np.ndarray, output: np.ndarray) -> float | None:
-    """The peak backlog if it is material (>= two months of output at its month), else None."""
+    """The peak backlog if it is material, else None.
+
+    Material: at least two months of output, output being its mean over the
+    12 months up to the peak (one month's output can be a start-up or a lull).
+    """
     if backlog.size == 0:
         return None
     peak = int(np.argmax(backlog))
-    if backlog[peak] <= 0.0 or backlog[peak] < MIN_PEAK_MONTHS_OF_OUTPUT * output[peak]:
+    monthly = float(np.mean(output[max(0, peak - 11):peak + 1]))
+    if backlog[peak] <= 0.0 or backlog[peak] < MIN_PEAK_MONTHS_OF_OUTPUT * monthly:
         return None
     return float(backlog[peak])
 
@@ -404,8 +409,9 @@ def backlog_drop_1q(backlog, output, window: int = 3) -> float:
         max over ``peak <= t``, ``1 <= k <= window`` of ``backlog[t] - backlog[t + k]``,
         as a share of the peak backlog (in [0, 1]). The peak is the earliest month
         of maximum backlog; the drop is 0.0 unless that peak is at least
-        :data:`MIN_PEAK_MONTHS_OF_OUTPUT` months of the output of the peak
-        month, so a short order queue's churn does not count as a collapse.
+        :data:`MIN_PEAK_MONTHS_OF_OUTPUT` months of output (its mean over the
+        12 months up to the peak), so a short order queue's churn does not
+        count as a collapse.
 
     Examples
     --------
@@ -447,7 +453,7 @@ def phantom_drop_1q(backlog, unfilled_need, output, window: int = 3) -> float:
         ``excess[t] - excess[t + k]``, as a share of the peak *backlog* (in [0, 1]),
         where ``excess`` is :func:`phantom_excess` and ``peak_excess`` the earliest
         month of its maximum. 0.0 under the same materiality rule as
-        :func:`backlog_drop_1q` (the backlog peak against the output of its month).
+        :func:`backlog_drop_1q`.
 
     Notes
     -----
@@ -747,4 +753,49 @@ def summarise(frame_or_mapping, *, collapse_share: float = 0.25, window_months: 
         "collapse_month": _month_label(months, collapse),
         "capacity_overbuild": _or_none(max_capacity_overbuild(capacity, need, window_months)),
         "trough_utilisation": _or_none(trough_utilisation(utilisation)),
+    }
+
+
+WRITEDOWN_PREFIX = "writedowns_"
+
+
+def money_summary(frame_or_mapping) -> dict[str, object]:
+    """The per-run money outcomes (Q4, Q6–Q8) from one run's monthly table.
+
+    Parameters
+    ----------
+    frame_or_mapping : DataFrame or mapping of column → array
+        Needs ``capex``, ``revenue`` (US$/month), ``writedowns_<kind>`` (US$/month),
+        ``defaults`` and ``freezes`` (counts per month), ``lender_losses`` and
+        ``loans_made`` (US$/month).
+
+    Returns
+    -------
+    dict
+        ``writedowns_by_kind`` (US$ per agent kind), ``lender_loss_rate`` (losses ÷
+        amount lent; None when nothing was lent), ``defaults`` (count),
+        ``freeze_months`` (hyperscaler-months under a board freeze),
+        ``cumulative_capex`` and ``cumulative_revenue`` (US$).
+
+    Examples
+    --------
+    >>> money_summary({"capex": [2.0, 2.0], "revenue": [1.0, 1.0],
+    ...                "writedowns_vendor": [0.0, 3.0], "defaults": [0, 1],
+    ...                "freezes": [0, 0], "lender_losses": [0.0, 1.0],
+    ...                "loans_made": [4.0, 0.0]})["lender_loss_rate"]
+    0.25
+    """
+    def total(name: str) -> float:
+        return float(np.sum(_series(name, np.asarray(frame_or_mapping[name], dtype=float))))
+
+    lent = total("loans_made")
+    return {
+        "writedowns_by_kind": {name[len(WRITEDOWN_PREFIX):]: total(name)
+                               for name in frame_or_mapping.keys()
+                               if str(name).startswith(WRITEDOWN_PREFIX)},
+        "lender_loss_rate": total("lender_losses") / lent if lent > 0.0 else None,
+        "defaults": int(round(total("defaults"))),
+        "freeze_months": int(round(total("freezes"))),
+        "cumulative_capex": total("capex"),
+        "cumulative_revenue": total("revenue"),
     }

@@ -10,6 +10,7 @@ on arrays laid out by :mod:`abm.graph`.
 from __future__ import annotations
 
 import datetime
+from collections import deque
 from functools import partial
 from typing import Any
 
@@ -19,7 +20,16 @@ import numpy as np
 from abm.allocation import RULES, allocate_unchecked
 from abm.config import Scenario, build_scenario, nest_overrides
 from abm.graph import BUYER_KINDS, CompiledTiers, Tier, build_graph, nodes_of_kind
-from abm.markets import end_demand_path
+from abm.ledger import Ledger
+from abm.markets import (
+    add_fire_sales,
+    clear_rental_market,
+    earning_value,
+    end_demand_path,
+    faded_discount,
+    generation_performance,
+    secondary_price,
+)
 from abm.metrics import trailing_need
 from abm.seeding import run_streams
 from agents.buyer import Buyer, BuyerTraits
@@ -28,16 +38,29 @@ from agents.distributor import Distributor
 from agents.fab import Fab
 from agents.hbm import HbmSupplier
 from agents.hyperscaler import Hyperscaler
+from agents.lender import Lender
 from agents.neocloud import Neocloud
 from agents.vendor import UpstreamLines, Vendor
+
+WRITEDOWN_KINDS = ("hyperscaler", "neocloud", "vendor", "fab", "hbm", "lender")
+"""Agent kinds whose write-downs are reported."""
 
 MEASURES = (
     "end_demand", "true_need", "unfilled_need", "orders_placed", "backlog", "cancellations",
     "shipments", "declined", "output", "capacity_fab", "capacity_hbm", "utilisation_fab",
     "utilisation_hbm", "fill_rate", "price_new", "installed_fleet", "vendor_backlog",
     "fab_backlog", "inventory", "mean_expected_fill", "share_duplicating",
+    "price_rental", "rental_utilisation", "price_secondary", "capex", "capex_suppliers",
+    "revenue", "revenue_gap", "depreciation", "idle_capacity_cost",
+    *(f"writedowns_{kind}" for kind in WRITEDOWN_KINDS),
+    "defaults", "lender_losses", "loans_made", "neocloud_debt", "fire_sale_units", "freezes",
 )
-"""Columns measured each month (units: accelerators, or per month for flows)."""
+"""Columns measured each month (units: accelerators, or per month for flows; money in
+US$, flows per month)."""
+
+
+MAX_SHORTAGE_THRESHOLD = 0.99
+"""Cap on a buyer's drawn shortage threshold (expected fill rates never quite reach 1)."""
 
 
 def measurement(model: CapexModel, name: str) -> float:
@@ -86,11 +109,26 @@ class CapexModel(mesa.Model):
         self.demand = end_demand_path(scenario.demand, months,
                                       streams["demand"].standard_normal(months))
         self._make_agents(streams["buyers"])
+        self.ledger = Ledger()
+        self._open_books()
         self.initial_fleet = sum(b.installed for b in self.buyers.values())
+        self.units_sold_outside = 0.0
+        """Seized units sold out of the modelled fleet (units)."""
+        self.fire_discount = 0.0
+        self.rental_price = scenario.market.rental_price_usd
+        self.unit_value = 0.0
+        self.performance = 1.0
+        self.utilisation = 1.0
+        self.operating_cost = scenario.market.operating_cost_usd
+        self.earning_value = 0.0
+        self.defaults = 0
+        self.departed: list[Buyer] = []
+        """Buyers that defaulted and left the graph (kept for the unit and cash accounts)."""
+
         self.industry_fleet: list[float] = []
         self.true_need_history: list[float] = []
-        self.fab_output_total = 0.0
-        self.stacks_output_total = 0.0
+        self.fab_output_total = sum(self.vendor.dies.pipeline)
+        self.stacks_output_total = sum(self.vendor.stacks.pipeline)
         self.measures: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(measurement, name=name) for name in MEASURES}
@@ -102,13 +140,13 @@ class CapexModel(mesa.Model):
         g = self.graph
         fab_nodes = nodes_of_kind(g, "fab")
         hbm_nodes = nodes_of_kind(g, "hbm")
-        self.vendor = Vendor(
-            self, "vendor", s.vendor,
-            fab_shares=[g.edges[n, "vendor"]["share"] for n in fab_nodes],
-            hbm_shares=[g.edges[n, "vendor"]["share"] for n in hbm_nodes],
-            fab_cycle=s.fab.cycle_time_months, hbm_cycle=s.hbm.cycle_time_months,
-            max_inflation=s.ordering.max_inflation,
-        )
+        # Steady state at step 0: components are in production at the suppliers' rate.
+        dies = UpstreamLines([g.edges[n, "vendor"]["share"] for n in fab_nodes],
+                             s.fab.cycle_time_months, s.fab.initial_capacity)
+        stacks = UpstreamLines([g.edges[n, "vendor"]["share"] for n in hbm_nodes],
+                               s.hbm.cycle_time_months, s.hbm.initial_capacity)
+        self.vendor = Vendor(self, "vendor", s.vendor, dies, stacks,
+                             max_inflation=s.ordering.max_inflation)
         self.fabs = [Fab(self, n, s.fab, s.fab.initial_capacity * g.edges[n, "vendor"]["share"])
                      for n in fab_nodes]
         self.hbm_suppliers = [
@@ -121,10 +159,32 @@ class CapexModel(mesa.Model):
         classes = {"hyperscaler": Hyperscaler, "neocloud": Neocloud}
         self.buyers: dict[str, Buyer] = {}
         for node, trait in zip(buyer_nodes, traits, strict=True):
-            channels = sorted(g.predecessors(node), key=lambda d: g.edges[d, node]["channel"])
+            channels = sorted((d for d in g.predecessors(node)
+                               if g.nodes[d]["kind"] == "distributor"),
+                              key=lambda d: g.edges[d, node]["channel"])
             self.buyers[node] = classes[g.nodes[node]["kind"]](
                 self, node, trait, channels, s.buyers, s.ordering, float(self.demand[0])
             )
+        self.lenders = {n: Lender(self, n, s.credit) for n in nodes_of_kind(g, "lender")}
+        for node, buyer in self.buyers.items():
+            if isinstance(buyer, Neocloud):
+                (lender,) = (d for d in g.predecessors(node) if g.nodes[d]["kind"] == "lender")
+                buyer.lender = self.lenders[lender]
+
+    def _open_books(self) -> None:
+        """Opening balance sheets: every firm's cash, fleets and capacity on the books."""
+        f = self.config.finance
+        life = f.accounting_life_years * 12.0
+        price = self.config.vendor.base_price_usd
+        for buyer in self.buyers.values():
+            cash = f.hyperscaler_cash_usd if buyer.kind == "hyperscaler" else f.neocloud_cash_usd
+            buyer.open_books(price, cash, life)
+        self.vendor.open_books(f.supplier_cash_usd, self.config.fab.unit_price_usd,
+                               self.config.hbm.unit_price_usd)
+        for firm in self.fabs + self.hbm_suppliers:
+            firm.open_books(f.supplier_cash_usd)
+        for lender in self.lenders.values():
+            self.ledger.open(lender, lender.kind, self.config.credit.lender_capital_usd)
 
     def _draw_traits(self, rng: np.random.Generator, kinds: list[str]) -> list[BuyerTraits]:
         """Buyer-level parameters spread around the scenario's (lognormal, seeded)."""
@@ -138,8 +198,12 @@ class CapexModel(mesa.Model):
         size = np.array([1.0 if k == "hyperscaler" else s.topology.neocloud_size for k in kinds])
         share = size * factor()
         share /= share.sum()
-        inflation = 1.0 + (s.ordering.max_inflation - 1.0) * factor()
-        threshold = np.minimum(1.0, s.ordering.shortage_threshold * factor(0.25))
+        # Within [1, cap]: no buyer inflates beyond ordering.max_inflation.
+        inflation = 1.0 + (s.ordering.max_inflation - 1.0) * np.exp(-np.abs(
+            rng.normal(0.0, spread, n)))
+        # Below 1: a buyer whose threshold is 1 would perceive a shortage for ever.
+        threshold = np.minimum(MAX_SHORTAGE_THRESHOLD,
+                               s.ordering.shortage_threshold * factor(0.25))
         fill_tau = np.maximum(1.0, s.buyers.fill_smoothing_months * factor())
         forecast_tau = np.maximum(1.0, s.buyers.forecast_smoothing_months * factor())
         return [BuyerTraits(float(share[i]), float(inflation[i]), float(threshold[i]),
@@ -156,7 +220,10 @@ class CapexModel(mesa.Model):
         if self.month >= self.config.run.months:
             raise RuntimeError(f"the run has {self.config.run.months} months (run.months); "
                                "no demand is defined beyond them")
+        self.ledger.start_month(self.month)
         self.update_demand()
+        self.clear_markets()
+        self.finance()
         self.buyers_plan()
         self.upstream_plans()
         self.measure_order_book()
@@ -167,17 +234,115 @@ class CapexModel(mesa.Model):
 
     def update_demand(self) -> None:
         """Phase 1: this month's end demand."""
-        self.measures = {"end_demand": float(self.demand[self.month])}
+        self.measures = {"end_demand": float(self.demand[self.month]), "defaults": 0.0,
+                         "fire_sale_units": 0.0, "lender_losses": 0.0}
+
+    @property
+    def quarter_end(self) -> bool:
+        """Whether this month closes a calendar quarter of the run."""
+        return self.month % 3 == 2
+
+    @property
+    def price_per_unit(self) -> float:
+        """What a buyer pays the vendor per H100-equivalent now (US$)."""
+        return self.vendor.price / self.performance
+
+    @property
+    def unit_cost(self) -> float:
+        """What the components of one H100-equivalent cost the vendor now (US$)."""
+        spu = self.config.vendor.stacks_per_unit
+        return (self.config.fab.unit_price_usd + spu * self.config.hbm.unit_price_usd) \
+            / self.performance
+
+    def _revalue_units(self) -> None:
+        self.unit_value = secondary_price(self.earning_value, self.price_per_unit,
+                                          self.fire_discount)
+        self.measures["price_secondary"] = self.unit_value
+
+    def clear_markets(self) -> None:
+        """Phase 1: the rental market clears; the secondary market values used units."""
+        market = self.config.market
+        fleet = sum(b.installed for b in self.buyers.values())
+        self.performance = generation_performance(self.month, market)
+        self.rental_price, self.utilisation = clear_rental_market(
+            self.measures["end_demand"], fleet, market)
+        self.operating_cost = market.operating_cost_usd
+        self.earning_value = earning_value(self.rental_price, self.operating_cost, market)
+        self.fire_discount = faded_discount(self.fire_discount, market)
+        self._revalue_units()
+        self.measures["price_rental"] = self.rental_price
+        self.measures["rental_utilisation"] = self.utilisation
+
+    def finance(self) -> None:
+        """Phase 2: revenue, running costs, debt service; covenants, defaults, fire sales."""
+        for buyer in self.buyers.values():
+            buyer.earn(self.rental_price, self.utilisation, self.operating_cost)
+        failed = [n for n in self.neoclouds() if not n.service_debt()]
+        self._fire_sale(failed)
+        while self.quarter_end:
+            called = []
+            for neocloud in self.neoclouds():
+                collateral = (neocloud.installed + sum(neocloud.in_transit)) * self.unit_value
+                call = neocloud.lender.covenant_call(neocloud.node, collateral)
+                if call > 0.0 and neocloud.cash_cents / 100.0 >= call:
+                    neocloud.repay(call)
+                elif call > 0.0:
+                    called.append(neocloud)
+            if not called:
+                break
+            self._fire_sale(called)
+
+    def neoclouds(self) -> list[Neocloud]:
+        """The neoclouds still in business."""
+        return [b for b in self.buyers.values() if isinstance(b, Neocloud)]
+
+    def _fire_sale(self, defaulted: list[Neocloud]) -> None:
+        """Seize and sell the defaulters' GPUs; the sales depress the secondary price."""
+        if not defaulted:
+            return
+        fleet = sum(b.installed for b in self.buyers.values())
+        units = sum(self._default(neocloud) for neocloud in defaulted)
+        self.fire_discount = add_fire_sales(self.fire_discount, units, fleet, self.config.market)
+        self._revalue_units()
+        self.measures["fire_sale_units"] += units
+
+    def _default(self, neocloud: Neocloud) -> float:
+        """A neocloud defaults: its lender sells its GPUs; it leaves the graph. Units sold."""
+        ledger, lender = self.ledger, neocloud.lender
+        units = neocloud.installed + sum(neocloud.in_transit)
+        proceeds = units * self.unit_value
+        principal = neocloud.debt
+        ledger.pay(None, lender, proceeds, "collateral_sale")
+        loss = lender.write_off(neocloud.node, proceeds)
+        ledger.book(lender, loss, "loan_loss")
+        if proceeds > principal:
+            ledger.pay(lender, neocloud, proceeds - principal, "collateral_sale")
+        ledger.book(neocloud, neocloud.book.write_down_to(0.0), "impairment")
+        neocloud.installed = 0.0
+        neocloud.in_transit = deque([0.0] * len(neocloud.in_transit))
+        self.units_sold_outside += units
+        self.measures["vanished_orders"] = (self.measures.get("vanished_orders", 0.0)
+                                            + sum(neocloud.outstanding))
+        self.departed.append(neocloud)
+        del self.buyers[neocloud.node]
+        self.graph.remove_node(neocloud.node)
+        self.graph.graph["topology_version"] += 1
+        neocloud.remove()
+        self.defaults += 1
+        self.measures["defaults"] += 1.0
+        self.measures["lender_losses"] += loss
+        return units
 
     def industry_projection(self) -> float:
         """The industry fleet extrapolated over the buyers' horizon (defensive term)."""
         if not self.industry_fleet:
             return self.measures["end_demand"]
         now = self.industry_fleet[-1]
-        past = self.industry_fleet[max(0, len(self.industry_fleet) - 12)]
-        months = min(12, len(self.industry_fleet))
-        growth = (now / past) ** (1.0 / months) if past > 0.0 else 1.0
-        return now * min(growth, 1.2) ** self.config.buyers.trend_horizon_months
+        months = min(12, len(self.industry_fleet) - 1)
+        past = self.industry_fleet[-1 - months]
+        growth = (now / past) ** (1.0 / months) if past > 0.0 and months > 0 else 1.0
+        cap = (1.0 + self.config.buyers.defensive_growth_cap_per_year) ** (1.0 / 12.0)
+        return now * min(growth, cap) ** self.config.buyers.trend_horizon_months
 
     def buyers_plan(self) -> None:
         """Phase 3: buyers forecast, update their true need, order and cancel."""
@@ -228,7 +393,8 @@ class CapexModel(mesa.Model):
         m["true_need"] = self.true_need_history[-1]
         m["unfilled_need"] = sum(b.requirement for b in buyers)
         m["orders_placed"] = sum(b.placed for b in buyers)
-        m["cancellations"] = sum(b.cancelled for b in buyers)
+        m["cancellations"] = (sum(b.cancelled for b in buyers)
+                              + m.pop("vanished_orders", 0.0))
         m["backlog"] = sum(sum(b.outstanding) for b in buyers)
         m["vendor_backlog"] = self.vendor.backlog
         m["fab_backlog"] = sum(self.vendor.dies.outstanding)
@@ -239,6 +405,8 @@ class CapexModel(mesa.Model):
     def _allocate(self, tier: Tier, capacity: np.ndarray, quantity: np.ndarray,
                   weight: np.ndarray) -> np.ndarray:
         out = np.empty_like(quantity)
+        # Stocks drawn down to zero can end a rounding error below it; the kernel needs >= 0.
+        np.maximum(capacity, 0.0, out=capacity)
         allocate_unchecked(capacity, tier.indptr, quantity, self.rule, tier.priority, weight, out)
         return out
 
@@ -250,6 +418,9 @@ class CapexModel(mesa.Model):
         for i, firm in enumerate(firms):
             lines.ship(i, float(shipped[i]))
             firm.record_output(float(shipped[i]))
+            cost = float(shipped[i]) * firm.params.unit_price_usd / self.performance
+            self.vendor.pay_supplier(firm, cost)
+            firm.sell(cost)
         lines.advance(float(shipped.sum()), float(ordered.sum()))
         return float(shipped.sum())
 
@@ -278,11 +449,12 @@ class CapexModel(mesa.Model):
             buyer.receive(c, float(units))
             self.distributors[d].ship(float(units))
         declined = 0.0
+        price, unit_cost = self.price_per_unit, self.unit_cost
         for buyer in self.buyers.values():
-            for c, back in enumerate(buyer.settle()):
-                if back > 0.0:
-                    self.distributors[buyer.channels[c]].receive(back)
-                    declined += back
+            back = sum(buyer.settle(price, self.unit_value))
+            self.vendor.take_back(back)
+            declined += back
+            self.vendor.cost_of_sales(buyer.accepted, unit_cost)
         m = self.measures
         m["declined"] = declined
         m["shipments"] = sum(b.accepted for b in self.buyers.values())
@@ -292,7 +464,8 @@ class CapexModel(mesa.Model):
         m["fill_rate"] = on_time / due if due > 0.0 else 1.0
 
     def account(self) -> None:
-        """Phase 6: fleets and capacity of the month (money comes with the finance issue)."""
+        """Phase 6: depreciation, impairments, inventory valuation; the month's measures."""
+        self.close_books()
         buyers = self.buyers.values()
         fleet = sum(b.installed + sum(b.in_transit) for b in buyers)
         self.industry_fleet.append(fleet)
@@ -306,8 +479,43 @@ class CapexModel(mesa.Model):
         m["utilisation_fab"] = utilisation(sum(f.output for f in self.fabs), fab_cap)
         m["utilisation_hbm"] = utilisation(sum(h.output for h in self.hbm_suppliers), hbm_cap)
         m["inventory"] = self.vendor.finished + sum(d.inventory for d in self.distributors.values())
+        m["neocloud_debt"] = sum(n.debt for n in self.neoclouds())
+        m["freezes"] = float(sum(b.frozen for b in buyers))
+
+    def close_books(self) -> None:
+        """Month-end accounts of every firm, and the money measures of the month."""
+        quarter_end, ledger, m = self.quarter_end, self.ledger, self.measures
+        capex = sum(b.capex_month for b in self.buyers.values())
+        revenue = sum(b.revenue_month for b in self.buyers.values())
+        for buyer in self.buyers.values():
+            buyer.close_month(self.earning_value, quarter_end)
+        for firm in self.fabs + self.hbm_suppliers:
+            firm.close_month()
+        if quarter_end:
+            v, spu = self.vendor, self.config.vendor.stacks_per_unit
+            kits = min(v.dies.inventory + sum(v.dies.pipeline),
+                       (v.stacks.inventory + sum(v.stacks.pipeline)) / spu)
+            held = v.finished + sum(d.inventory for d in self.distributors.values()) + kits
+            v.write_down_inventory(held, self.unit_cost, self.unit_value)
+        for lender in self.lenders.values():
+            lender.close_month()
+        m["capex"] = capex
+        m["revenue"] = revenue
+        m["revenue_gap"] = self.config.finance.required_revenue_multiple * capex - revenue
+        m["capex_suppliers"] = -ledger.month_total("capex")
+        m["loans_made"] = ledger.month_total("loan_drawn", "neocloud")
+        m["depreciation"] = ledger.month_total("depreciation")
+        m["idle_capacity_cost"] = sum(f.idle_cost for f in self.fabs + self.hbm_suppliers)
+        for kind in WRITEDOWN_KINDS:
+            m[f"writedowns_{kind}"] = sum(ledger.month_total(account, kind) for account in
+                                          ("impairment", "inventory_writedown", "loan_loss"))
 
     # ---- checks and results ---------------------------------------------------------
+    def cash_holders(self) -> list[Any]:
+        """Every firm that holds cash, including buyers that defaulted and left."""
+        return [*self.buyers.values(), *self.departed, self.vendor, *self.fabs,
+                *self.hbm_suppliers, *self.lenders.values()]
+
     def unit_balance(self) -> dict[str, float]:
         """Residuals of the unit accounts (zero up to rounding when units are conserved).
 
@@ -317,7 +525,9 @@ class CapexModel(mesa.Model):
         """
         v = self.vendor
         spu = self.config.vendor.stacks_per_unit
-        held = sum(b.installed + sum(b.in_transit) + b.retired for b in self.buyers.values())
+        everyone = [*self.buyers.values(), *self.departed]
+        held = sum(b.installed + sum(b.in_transit) + b.retired for b in everyone)
+        held += self.units_sold_outside
         return {
             "dies": self.fab_output_total - (v.dies.inventory + sum(v.dies.pipeline)
                                              + v.produced_total),

@@ -44,6 +44,7 @@ def simulate(scenario: Scenario, seed: int | None = None) -> tuple[pd.DataFrame,
     frame["phantom_excess"] = metrics.phantom_excess(frame["backlog"], frame["unfilled_need"])
     summary = metrics.summarise(frame, collapse_share=scenario.metrics.collapse_share,
                                 window_months=window)
+    summary.update(metrics.money_summary(frame))
     return frame, summary
 
 

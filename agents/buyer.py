@@ -13,11 +13,13 @@ Each month a buyer
    channel. With ``ordering.inflation`` it orders requirement ÷ expected fill
    rate (capped by its ``max_inflation``); while it perceives a shortage
    (expected fill rate below its threshold) it places that same order on
-   ``ordering.duplicate_channels`` distributors. It trims its main order to the
-   target at once; a duplicate above its target is cancelled once the surplus
-   has lasted ``ordering.cancellation_lag_months`` (newest orders first);
+   ``ordering.duplicate_channels`` distributors. It keeps its main order at
+   the target (a truthful buyer's order is its need); a duplicate above its
+   target is cancelled once the surplus has lasted
+   ``ordering.cancellation_lag_months`` (newest orders first; DESIGN §4);
 5. on delivery, accepts units up to its requirement and declines the rest (the
-   distributor re-offers them), and updates its expected fill rate from what
+   vendor takes them back and offers them again; the order stays open until it
+   is cancelled), and updates its expected fill rate from what
    it received against what was *due* — orders older than the quoted lead time
    (``ordering.requested_lead_months``) — not against its whole order book,
    which never fills in a healthy queue (DESIGN §11).
@@ -44,6 +46,7 @@ from dataclasses import dataclass
 import mesa
 
 from abm.config import BuyerParams, OrderingParams
+from agents.asset_book import AssetBook
 
 
 @dataclass(frozen=True)
@@ -73,13 +76,15 @@ class Buyer(mesa.Agent):
         self.ordering = ordering
         self.installed = traits.share * demand_now * buyers.initial_fleet_ratio
         self.in_transit: deque[float] = deque([0.0] * buyers.install_lag_months)
-        self.requirement = 0.0
+        self.requirement = traits.share * demand_now - self.installed
+        """True unfilled need (units); at step 0 the gap left from before the run."""
         self.retired = 0.0
         self.expected_fill = 1.0
         self.level = demand_now
         self.trend = 0.0
         k = len(channels)
-        self.outstanding = [0.0] * k
+        self.outstanding = [self.requirement] + [0.0] * (k - 1)
+        """Open orders per channel (units); at step 0 the pre-run gap, ordered truthfully."""
         lead = ordering.requested_lead_months
         self.recent: list[deque[float]] = [deque([0.0] * lead, maxlen=lead) for _ in range(k)]
         lag = ordering.cancellation_lag_months + 1
@@ -88,6 +93,12 @@ class Buyer(mesa.Agent):
         self.received = [0.0] * k
         self.new_need = self.placed = self.cancelled = 0.0
         self.due_total = self.received_total = self.accepted = 0.0
+        self.cash_cents = 0
+        self.book = AssetBook()
+        """Net book value of its fleet (US$)."""
+        self.capex_month = self.revenue_month = 0.0
+        self.frozen_until = -1
+        """Month from which a board freeze no longer applies (hyperscalers)."""
 
     # ---- planning -----------------------------------------------------------------
     @property
@@ -100,7 +111,7 @@ class Buyer(mesa.Agent):
         tau = self.traits.forecast_smoothing_months
         previous = self.level
         self.level += (demand - self.level) / tau
-        self.trend += ((self.level - previous) - self.trend) / tau
+        self.trend += ((self.level - previous) - self.trend) / self.params.trend_smoothing_months
         forecast = max(0.0, self.level + self.trend * self.params.trend_horizon_months)
         weight = self.params.defensive_weight
         return self.traits.share * ((1.0 - weight) * forecast + weight * industry_projection)
@@ -108,6 +119,9 @@ class Buyer(mesa.Agent):
     def plan(self, demand: float, industry_projection: float) -> None:
         """Retire, forecast, update the true need, then place and cancel orders."""
         retiring = self.installed / self.params.fleet_life_months
+        owned = self.installed + sum(self.in_transit)
+        if owned > 0.0:
+            self.model.ledger.book(self, self.book.scale(1.0 - retiring / owned), "depreciation")
         self.installed -= retiring
         self.retired += retiring
         gap = self.desired_fleet(demand, industry_projection) - self.position
@@ -127,10 +141,20 @@ class Buyer(mesa.Agent):
             return min(self.ordering.duplicate_channels, len(self.channels))
         return 1
 
+    @property
+    def frozen(self) -> bool:
+        """Whether its board has frozen uncommitted orders this month."""
+        return self.model.month < self.frozen_until
+
     def _place_orders(self) -> None:
+        self.placed = self.cancelled = 0.0
+        if self.frozen:
+            for c in range(len(self.channels)):
+                self._cancel(c, sum(self.recent[c]))
+            self.due_total = sum(self.due(c) for c in range(len(self.channels)))
+            return
         target = self.requirement * self.order_multiplier()
         active = self.active_channels()
-        self.placed = self.cancelled = 0.0
         for c in range(len(self.channels)):
             wanted = target if c < active else 0.0
             gap = wanted - self.outstanding[c]
@@ -147,7 +171,8 @@ class Buyer(mesa.Agent):
         self.due_total = sum(self.due(c) for c in range(len(self.channels)))
 
     def _cancel(self, c: int, amount: float) -> None:
-        """Cancel ``amount`` units on channel c, newest orders first."""
+        """Cancel ``amount`` units (at most what is open) on channel c, newest orders first."""
+        amount = min(amount, self.outstanding[c])
         if amount <= 0.0:
             return
         self.outstanding[c] -= amount
@@ -171,13 +196,23 @@ class Buyer(mesa.Agent):
         self.outstanding[c] -= units
         self.received[c] += units
 
-    def settle(self) -> list[float]:
-        """Accept deliveries up to the requirement; return what each channel gets back.
+    def settle(self, price: float, unit_value: float) -> list[float]:
+        """Accept and pay for deliveries up to its need and its means; return the declines.
+
+        Parameters
+        ----------
+        price : float
+            US$ per unit charged by the vendor.
+        unit_value : float
+            Market value of a unit (US$), the collateral value for lenders.
 
         Declines come off the last channels first (the duplicates).
         """
         received_total = sum(self.received)
-        accepted = min(received_total, self.requirement)
+        accepted = min(received_total, self.requirement,
+                       self.affordable_units(price, unit_value))
+        if accepted > 0.0:
+            self.pay_for(accepted, price, unit_value)
         self.requirement -= accepted
         self.in_transit.append(accepted)
         if len(self.in_transit) > self.params.install_lag_months:
@@ -189,6 +224,7 @@ class Buyer(mesa.Agent):
             declined[c] = back
             excess -= back
         for c in range(len(self.channels)):
+            self.outstanding[c] += declined[c]  # a declined delivery leaves the order open
             kept = self.received[c] - declined[c]
             self.past_sales[c] += (kept - self.past_sales[c]) / 12.0
             self.received[c] = 0.0
@@ -198,3 +234,44 @@ class Buyer(mesa.Agent):
         self.expected_fill += (observed - self.expected_fill) / self.traits.fill_smoothing_months
         self.received_total, self.accepted = received_total, accepted
         return declined
+
+    # ---- money --------------------------------------------------------------------
+    def open_books(self, price: float, cash: float, life_months: float) -> None:
+        """Opening balance sheet: cash, and the fleet half way through its accounting life."""
+        self.model.ledger.open(self, self.kind, cash)
+        self.book.add(0.5 * self.installed * price, life_months, months_left=life_months / 2)
+
+    def affordable_units(self, price: float, unit_value: float) -> float:
+        """Units it can pay for now (subclasses add their financing)."""
+        return max(0.0, self.cash_cents / 100.0) / price if price > 0.0 else float("inf")
+
+    def raise_funds(self, cost: float, collateral_value: float) -> None:
+        """Borrow what a purchase needs beyond its cash (subclasses)."""
+
+    def pay_for(self, units: float, price: float, unit_value: float) -> None:
+        """Pay the vendor for ``units`` and put them on the books."""
+        cost = units * price
+        self.raise_funds(cost, units * unit_value)
+        self.model.ledger.pay(self, self.model.vendor, cost, "gpu_sales")
+        self.book.add(cost, self.model.config.finance.accounting_life_years * 12.0)
+        self.capex_month += cost
+
+    def earn(self, rental_price: float, utilisation: float, operating_cost: float) -> None:
+        """Rent out the installed fleet at the market price; pay to run it."""
+        ledger = self.model.ledger
+        self.revenue_month = rental_price * utilisation * self.installed
+        ledger.pay(None, self, self.revenue_month, "compute_revenue")
+        ledger.pay(self, None, operating_cost * self.installed, "opex")
+
+    def close_month(self, unit_value: float, quarter_end: bool) -> None:
+        """Depreciate; at a quarter end impair the fleet to its recoverable value.
+
+        ``unit_value`` is the value in use of a unit (its discounted earning
+        power, US$); the fleet is written down when its book value is higher.
+        """
+        ledger = self.model.ledger
+        ledger.book(self, self.book.depreciate(), "depreciation")
+        self.capex_month = 0.0
+        if quarter_end:
+            owned = self.installed + sum(self.in_transit)
+            ledger.book(self, self.book.write_down_to(owned * unit_value), "impairment")

@@ -35,6 +35,7 @@ from collections import deque
 import mesa
 
 from abm.config import CapacityParams
+from agents.asset_book import AssetBook
 
 
 class CapacityFirm(mesa.Agent):
@@ -50,9 +51,15 @@ class CapacityFirm(mesa.Agent):
         self.capacity = capacity
         """Output per month it can make now (its own units)."""
         self.under_construction: deque[float] = deque([0.0] * params.lead_time_months)
-        self.intake_smoothed = 0.0
+        self.intake_smoothed = capacity
+        """Smoothed order intake (own units/month); starts in steady state at capacity."""
         self.output = 0.0
         self.started = 0.0
+        self.cash_cents = 0
+        self.book = AssetBook()
+        """Net book value of its capacity (US$)."""
+        self.idle_cost = 0.0
+        """This month's depreciation of capacity it did not use (US$)."""
 
     def perceived_demand(self, backlog: float, true_need: float) -> float:
         """Demand per month its planners believe in (own units), by ``planning_signal``."""
@@ -81,8 +88,30 @@ class CapacityFirm(mesa.Agent):
         gap = wanted - self.capacity - sum(self.under_construction)
         self.started = max(0.0, gap) / self.params.adjustment_months
         self.under_construction.append(self.started)
-        self.capacity += self.under_construction.popleft()
+        arrived = self.under_construction.popleft()
+        self.capacity += arrived
+        p = self.params
+        self.model.ledger.pay(self, None, self.started * p.capex_per_capacity_usd, "capex")
+        self.book.add(arrived * p.capex_per_capacity_usd, p.asset_life_months)
 
     def record_output(self, units: float) -> None:
         """What it produced this month (allocated to the vendor's order lines)."""
         self.output = units
+
+    def open_books(self, cash: float) -> None:
+        """Opening balance sheet: cash, and capacity half way through its asset life."""
+        p = self.params
+        self.model.ledger.open(self, self.kind, cash)
+        self.book.add(0.5 * self.capacity * p.capex_per_capacity_usd, p.asset_life_months,
+                      months_left=p.asset_life_months / 2)
+
+    def sell(self, revenue: float) -> None:
+        """Pay the variable cost of output the vendor bought for ``revenue`` US$."""
+        self.model.ledger.pay(self, None, revenue * self.params.variable_cost_share, "opex")
+
+    def close_month(self) -> None:
+        """Depreciate its capacity, used or idle; the idle share is a cost of overbuilding."""
+        charge = self.book.depreciate()
+        self.model.ledger.book(self, charge, "depreciation")
+        used = min(1.0, self.output / self.capacity) if self.capacity > 0.0 else 0.0
+        self.idle_cost = charge * (1.0 - used)

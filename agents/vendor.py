@@ -36,17 +36,16 @@ from abm.config import VendorParams
 class UpstreamLines:
     """The vendor's open orders with the suppliers of one component."""
 
-    def __init__(self, shares: list[float], cycle_time_months: int) -> None:
+    def __init__(self, shares: list[float], cycle_time_months: int, monthly_output: float) -> None:
         self.shares = shares
+        self.cycle_time_months = cycle_time_months
         self.outstanding = [0.0] * len(shares)
         self.placed = [0.0] * len(shares)
-        self.pipeline: deque[float] = deque([0.0] * cycle_time_months)
+        self.pipeline: deque[float] = deque([monthly_output] * cycle_time_months)
+        """Batches in production, oldest first; starts full at the suppliers' output rate."""
+        self.arriving = 0.0
         self.inventory = 0.0
         self.fill = 1.0
-
-    @property
-    def on_hand_and_coming(self) -> float:
-        return self.inventory + sum(self.pipeline) + sum(self.outstanding)
 
     def reorder(self, target: float, adjustment_months: float) -> None:
         """Move the open orders 1/``adjustment_months`` of the way to ``target``, split by share."""
@@ -58,16 +57,14 @@ class UpstreamLines:
     def ship(self, line: int, units: float) -> None:
         """A supplier ships ``units`` on a line: they enter the production pipeline."""
         self.outstanding[line] -= units
-        if self.pipeline:
-            self.pipeline[-1] += units
-        else:
-            self.inventory += units
+        self.arriving += units
 
     def advance(self, shipped: float, ordered: float) -> None:
-        """One month passes: the oldest pipeline batch arrives; the fill estimate updates."""
-        if self.pipeline:
+        """This month's batch starts its cycle time; the batch that has done it arrives."""
+        self.pipeline.append(self.arriving)
+        self.arriving = 0.0
+        if len(self.pipeline) > self.cycle_time_months:
             self.inventory += self.pipeline.popleft()
-            self.pipeline.append(0.0)
         observed = min(1.0, shipped / ordered) if ordered > 0.0 else 1.0
         self.fill += (observed - self.fill) / 3.0
 
@@ -78,21 +75,24 @@ class Vendor(mesa.Agent):
     kind = "vendor"
 
     def __init__(self, model: mesa.Model, node: str, params: VendorParams,
-                 fab_shares: list[float], hbm_shares: list[float], fab_cycle: int,
-                 hbm_cycle: int, max_inflation: float) -> None:
+                 dies: UpstreamLines, stacks: UpstreamLines, max_inflation: float) -> None:
         super().__init__(model)
         self.node = node
         self.params = params
         self.max_inflation = max_inflation
-        self.dies = UpstreamLines(fab_shares, fab_cycle)
-        self.stacks = UpstreamLines(hbm_shares, hbm_cycle)
+        self.dies = dies
+        self.stacks = stacks
         self.finished = 0.0
         """Accelerators built and not yet shipped."""
         self.produced_total = 0.0
         self.output = 0.0
-        self.intake_smoothed = 0.0
+        self.intake_smoothed = sum(dies.pipeline) / max(1, len(dies.pipeline))
+        """Smoothed order intake (units/month); starts at the steady-state output rate."""
         self.backlog = 0.0
         self.price = params.base_price_usd
+        self.cash_cents = 0
+        self.inventory_book = 0.0
+        """What its unsold dies, stacks and accelerators cost it, less write-downs (US$)."""
 
     def _inflation(self, lines: UpstreamLines) -> float:
         if not self.params.inflation:
@@ -139,3 +139,40 @@ class Vendor(mesa.Agent):
     def ship(self, units: float) -> None:
         """Finished units leave for a distributor."""
         self.finished -= units
+
+    def take_back(self, units: float) -> None:
+        """Units a buyer declined come back to stock, to be offered again next month."""
+        self.finished += units
+
+    # ---- money --------------------------------------------------------------------
+    def open_books(self, cash: float, die_price: float, stack_price: float) -> None:
+        """Opening balance sheet: cash, and the components in production at cost (US$ each).
+
+        Fabless: it has no fixed capital to speak of.
+        """
+        self.model.ledger.open(self, self.kind, cash)
+        self.inventory_book = (sum(self.dies.pipeline) * die_price
+                               + sum(self.stacks.pipeline) * stack_price)
+
+    def pay_supplier(self, supplier: mesa.Agent, cost: float) -> None:
+        """Pay for components a supplier shipped; they join its inventory at cost."""
+        self.model.ledger.pay(self, supplier, cost, "component_sales")
+        self.inventory_book += cost
+
+    def cost_of_sales(self, units: float, unit_cost: float) -> None:
+        """Units a buyer paid for leave the inventory at cost."""
+        self.inventory_book = max(0.0, self.inventory_book - units * unit_cost)
+
+    def write_down_inventory(self, units_held: float, unit_cost: float,
+                             unit_value: float) -> float:
+        """Quarter end: value units nobody has ordered at the market; return the write-down.
+
+        Units covered by its order book keep their cost; the excess is worth at
+        most the secondary market's price for a unit.
+        """
+        excess = max(0.0, units_held - self.backlog)
+        worth = (units_held - excess) * unit_cost + excess * min(unit_cost, unit_value)
+        loss = max(0.0, self.inventory_book - worth)
+        self.inventory_book -= loss
+        self.model.ledger.book(self, loss, "inventory_writedown")
+        return loss

@@ -52,11 +52,17 @@ def reference_fall_after(series, start, window):
     return best
 
 
+def mean_output_to(output, peak):
+    """Mean monthly output over the 12 months up to and including the peak."""
+    months = output[max(0, peak - 11):peak + 1]
+    return sum(months) / len(months)
+
+
 def reference_backlog_drop(backlog, output, window=3):
     if not backlog:
         return 0.0
     peak = backlog.index(max(backlog))
-    if backlog[peak] == 0 or backlog[peak] < 2 * output[peak]:
+    if backlog[peak] == 0 or backlog[peak] < 2 * mean_output_to(output, peak):
         return 0.0
     return reference_fall_after(backlog, peak, window) / backlog[peak]
 
@@ -65,7 +71,7 @@ def reference_phantom_drop(backlog, unfilled, output, window=3):
     if not backlog:
         return 0.0
     peak = backlog.index(max(backlog))
-    if backlog[peak] == 0 or backlog[peak] < 2 * output[peak]:
+    if backlog[peak] == 0 or backlog[peak] < 2 * mean_output_to(output, peak):
         return 0.0
     excess = [max(0.0, b - u) for b, u in zip(backlog, unfilled, strict=True)]
     return reference_fall_after(excess, excess.index(max(excess)), window) / backlog[peak]
@@ -247,7 +253,7 @@ def test_phantom_drop_measures_from_the_peak_excess_not_the_peak_backlog():
 
 def test_phantom_drop_uses_the_same_materiality_rule():
     backlog, unfilled = [50, 100, 100, 100], [10, 20, 60, 90]
-    assert phantom_drop_1q(backlog, unfilled, [10, 51, 10, 10]) == 0.0
+    assert phantom_drop_1q(backlog, unfilled, [60, 51, 10, 10]) == 0.0  # mean 55.5 > 100 / 2
     assert phantom_drop_1q(backlog, unfilled, [10, 50, 10, 10]) == pytest.approx(0.7)
 
 

@@ -1,0 +1,117 @@
+"""The ledger: every dollar booked to an agent, in integer cents.
+
+Cash moves only through :meth:`Ledger.pay`, which debits the payer, credits the
+payee and records the flow under a named account for both. Money entering or
+leaving the modelled economy (end customers, power, equipment makers, buyers
+of fire-sold GPUs) has the counterparty :data:`OUTSIDE`. Non-cash items —
+depreciation, impairments, inventory write-downs, loan losses — are recorded
+with :meth:`Ledger.book` and move no cash.
+
+Amounts are kept in integer cents so that each agent's cash change equals the
+sum of its booked cash flows exactly, and the totals across agents reconcile
+with what crossed the boundary to the cent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Protocol
+
+OUTSIDE = "outside"
+"""The counterparty for money that enters or leaves the modelled economy."""
+
+CASH_ACCOUNTS = frozenset({
+    "equity", "gpu_sales", "component_sales", "compute_revenue", "other_income", "opex",
+    "capex", "interest", "loan_drawn", "principal", "collateral_sale",
+})
+NON_CASH_ACCOUNTS = frozenset({
+    "depreciation", "impairment", "inventory_writedown", "loan_loss",
+})
+
+
+class HasCash(Protocol):
+    """An agent that holds cash (in cents) and has a ledger name."""
+
+    node: str
+    cash_cents: int
+
+
+def to_cents(dollars: float) -> int:
+    """US$ → integer cents (rounded half to even)."""
+    return round(dollars * 100.0)
+
+
+class Ledger:
+    """Cash flows and book entries of one run, by month, agent and account."""
+
+    def __init__(self) -> None:
+        self.month = 0
+        self.outside_cents = 0
+        """Net cash the modelled economy has paid to the outside (cents)."""
+        self.flows: dict[tuple[str, str], int] = defaultdict(int)
+        """This month's booked cents by (agent, account); cash and non-cash."""
+        self.totals: dict[tuple[str, str], int] = defaultdict(int)
+        """Cumulative booked cents by (agent kind, account)."""
+        self.balances: dict[str, int] = defaultdict(int)
+        """Cumulative booked cash flows by agent (cents): what its cash must be."""
+        self._kinds: dict[str, str] = {}
+
+    def open(self, agent: HasCash, kind: str, cash: float) -> None:
+        """Register an agent with its opening cash (booked as equity from outside)."""
+        self._kinds[agent.node] = kind
+        agent.cash_cents = 0
+        self.pay(None, agent, cash, "equity")
+
+    def start_month(self, month: int) -> None:
+        """Begin a month: this month's flows start from zero."""
+        self.month = month
+        self.flows = defaultdict(int)
+
+    def pay(self, payer: HasCash | None, payee: HasCash | None, dollars: float,
+            account: str) -> int:
+        """Move ``dollars`` (≥ 0) from payer to payee (None: outside); return the cents."""
+        if account not in CASH_ACCOUNTS:
+            raise ValueError(f"account {account!r}: expected a cash account {sorted(CASH_ACCOUNTS)}")
+        cents = to_cents(dollars)
+        if cents < 0:
+            raise ValueError(f"pay: amount {dollars!r} US$ is negative; swap payer and payee")
+        if cents == 0:
+            return 0
+        for agent, sign in ((payer, -1), (payee, +1)):
+            if agent is None:
+                self.outside_cents += sign * cents
+                continue
+            agent.cash_cents += sign * cents
+            self.balances[agent.node] += sign * cents
+            self.flows[agent.node, account] += sign * cents
+            self.totals[self._kinds[agent.node], account] += sign * cents
+        return cents
+
+    def book(self, agent: HasCash, dollars: float, account: str) -> int:
+        """Record a non-cash loss (≥ 0 US$) such as depreciation; return the cents."""
+        if account not in NON_CASH_ACCOUNTS:
+            raise ValueError(f"account {account!r}: expected one of {sorted(NON_CASH_ACCOUNTS)}")
+        cents = to_cents(dollars)
+        if cents < 0:
+            raise ValueError(f"book: amount {dollars!r} US$ is negative")
+        self.flows[agent.node, account] += cents
+        self.totals[self._kinds[agent.node], account] += cents
+        return cents
+
+    def cash_flow_cents(self, node: str) -> int:
+        """This month's net booked cash flow of one agent (cents)."""
+        return sum(c for (n, account), c in self.flows.items()
+                   if n == node and account in CASH_ACCOUNTS)
+
+    def month_total(self, account: str, kind: str | None = None) -> float:
+        """This month's total of an account (US$), over all agents or one kind."""
+        return sum(c for (n, a), c in self.flows.items()
+                   if a == account and (kind is None or self._kinds[n] == kind)) / 100.0
+
+    def cumulative(self, account: str) -> dict[str, float]:
+        """Cumulative total of an account by agent kind (US$)."""
+        out: dict[str, float] = {}
+        for (kind, a), cents in self.totals.items():
+            if a == account:
+                out[kind] = out.get(kind, 0.0) + cents / 100.0
+        return out

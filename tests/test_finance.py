@@ -1,0 +1,97 @@
+"""The money side: the ledger reconciles, and each financial mechanism switches on and off."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from abm.config import ScenarioError, build_scenario, load_scenario
+from abm.model import CapexModel
+from abm.runner import simulate
+
+SHOCK = {"market": {"generation_months": 18, "generation_speedup": 3.0},
+         "credit": {"max_ltv": 0.8, "covenant_ltv": 0.8}, "finance": {"neocloud_cash_usd": 1e8}}
+"""A new generation at month 18 cuts the collateral's replacement value to a third."""
+
+
+def _check_ledger(model: CapexModel) -> None:
+    ledger = model.ledger
+    for firm in model.cash_holders():
+        assert firm.cash_cents == ledger.balances[firm.node], (model.month, firm.node)
+    assert sum(f.cash_cents for f in model.cash_holders()) + ledger.outside_cents == 0
+
+
+@pytest.mark.parametrize(("name", "extra"), [("baseline", {}), ("truthful", {}),
+                                             ("baseline", SHOCK), ("no_bubble", {})])
+def test_ledger_reconciles_to_the_cent_every_month(name, extra):
+    model = CapexModel(build_scenario(extra, base=load_scenario(name)))
+    for _ in range(model.config.run.months):
+        model.step()
+        _check_ledger(model)
+
+
+def test_ledger_catches_cash_moved_behind_its_back():
+    model = CapexModel(run__months=2)
+    model.step()
+    model.vendor.cash_cents += 1
+    with pytest.raises(AssertionError):
+        _check_ledger(model)
+
+
+def test_discipline_switch():
+    on = CapexModel(load_scenario("baseline"))
+    on.run()
+    off = CapexModel(load_scenario("baseline", {"discipline.enabled": False}))
+    frame = off.run()
+    assert sum(b.freezes for b in on.buyers.values() if b.kind == "hyperscaler") > 0
+    assert frame["freezes"].sum() == 0.0
+    assert all(b.freezes == 0 for b in off.buyers.values() if b.kind == "hyperscaler")
+
+
+def test_no_borrowing_without_loan_to_value():
+    frame, summary = simulate(load_scenario("baseline", {"credit.max_ltv": 0.0}))
+    assert frame["loans_made"].sum() == 0.0
+    assert frame["neocloud_debt"].max() == 0.0
+    assert frame["lender_losses"].sum() == 0.0
+    assert summary["writedowns_by_kind"]["lender"] == 0.0
+    assert summary["lender_loss_rate"] is None
+
+
+def test_collateral_shock_fire_sales_feed_back_into_the_secondary_price():
+    """Margin calls and defaults; fire sales push the price below what it would be without."""
+    shocked = build_scenario(SHOCK, base=load_scenario("truthful"))
+    calm = build_scenario({"market": {"fire_sale_impact": 0.0}}, base=shocked)
+    with_sales, s_with = simulate(shocked)
+    without, s_without = simulate(calm)
+    assert s_without["defaults"] > 0  # the shock alone breaks covenants
+    first = int(np.argmax(with_sales["defaults"].to_numpy() > 0))
+    assert with_sales["fire_sale_units"].iloc[first] > 0
+    assert with_sales["price_secondary"].iloc[first] < 0.5 * without["price_secondary"].iloc[first]
+    assert s_with["defaults"] > s_without["defaults"]  # the cascade: sales cause more defaults
+    assert s_with["lender_loss_rate"] > s_without["lender_loss_rate"]
+
+
+def test_revenue_gap_is_required_minus_actual_revenue():
+    frame, summary = simulate(load_scenario("baseline", {"run.months": 36}))
+    np.testing.assert_allclose(frame["revenue_gap"], 2.0 * frame["capex"] - frame["revenue"])
+    assert summary["cumulative_capex"] == pytest.approx(frame["capex"].sum())
+    assert summary["cumulative_revenue"] == pytest.approx(frame["revenue"].sum())
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"credit": {"max_ltv": 1.2}}, r"credit\.max_ltv = 1\.2: expected a number >= 0 and <= 1"),
+        ({"credit": {"base_rate_annual": -0.01}}, r"credit\.base_rate_annual = -0\.01"),
+        ({"finance": {"corporate_rate_annual": 1.5}}, r"finance\.corporate_rate_annual = 1\.5"),
+        ({"finance": {"accounting_life_years": 0}}, r"finance\.accounting_life_years = 0: "
+                                                    r"expected a number > 0"),
+        ({"market": {"economic_life_months": -3.0}}, r"market\.economic_life_months = -3\.0"),
+        ({"credit": {"max_ltv": 0.9, "covenant_ltv": 0.8}},
+         r"credit\.covenant_ltv = 0\.8: expected >= credit\.max_ltv = 0\.9"),
+        ({"discipline": {"enabled": 1}}, r"discipline\.enabled = 1: expected true or false"),
+    ],
+)
+def test_bad_money_input_is_refused(data, message):
+    with pytest.raises(ScenarioError, match=message):
+        build_scenario(data)
