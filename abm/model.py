@@ -50,7 +50,7 @@ MEASURES = (
     "shipments", "declined", "output", "capacity_fab", "capacity_hbm", "utilisation_fab",
     "utilisation_hbm", "fill_rate", "price_new", "installed_fleet", "vendor_backlog",
     "fab_backlog", "inventory", "mean_expected_fill", "share_duplicating",
-    "price_rental", "rental_utilisation", "price_secondary", "capex", "capex_suppliers",
+    "need_fill_rate", "price_rental", "rental_utilisation", "price_secondary", "capex", "capex_suppliers",
     "revenue", "revenue_gap", "depreciation", "idle_capacity_cost",
     *(f"writedowns_{kind}" for kind in WRITEDOWN_KINDS),
     "defaults", "lender_losses", "loans_made", "neocloud_debt", "fire_sale_units", "freezes",
@@ -462,6 +462,8 @@ class CapexModel(mesa.Model):
         due = sum(b.due_total for b in self.buyers.values())
         on_time = sum(min(b.received_total, b.due_total) for b in self.buyers.values())
         m["fill_rate"] = on_time / due if due > 0.0 else 1.0
+        need = m["unfilled_need"]
+        m["need_fill_rate"] = min(1.0, m["shipments"] / need) if need > 0.0 else 1.0
 
     def account(self) -> None:
         """Phase 6: depreciation, impairments, inventory valuation; the month's measures."""

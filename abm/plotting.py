@@ -196,8 +196,9 @@ PANELS: tuple[Panel, ...] = (
     ),
     Panel(
         title="Fill rate",
-        ylabel="shipped ÷ due",
-        lines=(Line("fill_rate", "fill rate"),),
+        ylabel="share",
+        lines=(Line("fill_rate", "shipped ÷ due on orders placed"),
+               Line("need_fill_rate", "accepted ÷ true unfilled need", linestyle="--")),
         ylim=(0.0, 1.05),
         percent=True,
     ),
@@ -209,6 +210,39 @@ PANELS: tuple[Panel, ...] = (
         twin_ylabel="cancellations, accelerators per month",
         legend_loc="upper right",
     ),
+    Panel(
+        title="Compute prices",
+        ylabel="rent, US$ per unit-month",
+        lines=(Line("price_rental", "rental price"),),
+        twin_lines=(Line("price_secondary", "used unit (right)", linestyle="--"),),
+        twin_ylabel="secondary price, US$ per unit",
+        legend_loc="upper right",
+    ),
+    Panel(
+        title="Capex against revenue",
+        ylabel="US$ per month, 3-month mean",
+        lines=(Line("capex", "buyers' capex", 3), Line("revenue", "compute revenue", 3),
+               Line("revenue_gap", "revenue gap (2 × capex − revenue)", 3, "--")),
+        hlines=(0.0,),
+    ),
+    Panel(
+        title="Write-downs by kind",
+        ylabel="US$ per month",
+        lines=(Line("writedowns_hyperscaler", "hyperscalers"),
+               Line("writedowns_neocloud", "neoclouds"),
+               Line("writedowns_vendor", "chip vendor"),
+               Line("writedowns_lender", "lenders", linestyle="--")),
+        mark_months=("collapse_month",),
+    ),
+    Panel(
+        title="Credit",
+        ylabel="neocloud debt, US$",
+        lines=(Line("neocloud_debt", "neocloud debt"),),
+        twin_lines=(Line("lender_losses", "lender losses (right)", linestyle="--"),
+                    Line("fire_sale_units", "units fire-sold (right)", linestyle=":")),
+        twin_ylabel="US$ or units per month",
+        legend_loc="upper right",
+    ),
 )
 
 #: The numbers in the headline box above the panels.
@@ -218,6 +252,9 @@ HEADLINE: tuple[Headline, ...] = (
     Headline("phantom_drop_1q", "phantom excess drop in 1 quarter", _share),
     Headline("collapse_month", "collapse month"),
     Headline("capacity_overbuild", "capacity overbuild", _times),
+    Headline("defaults", "defaults"),
+    Headline("lender_loss_rate", "lender loss rate", _share),
+    Headline("freeze_months", "board-freeze months"),
 )
 
 
