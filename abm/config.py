@@ -516,7 +516,7 @@ def check_combinations(s: Scenario) -> None:
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
     """A scenario file: a path, or a name under ``experiments/`` (``baseline``)."""
     path = Path(name_or_path)
-    if path.suffix != ".toml" and not path.exists():
+    if path.suffix != ".toml" and not path.is_file():
         path = EXPERIMENTS_DIR / f"{name_or_path}.toml"
     if not path.is_file():
         raise ScenarioError(f"scenario {str(name_or_path)!r}: no such file ({path})")

@@ -67,6 +67,12 @@ def test_parse_override_reads_toml_values():
         parse_override("ordering.inflation")
 
 
+def test_a_folder_named_like_a_scenario_does_not_hide_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "baseline").mkdir()
+    assert load_scenario("baseline").name == "baseline"
+
+
 def test_unknown_scenario_file_is_refused():
     with pytest.raises(ScenarioError, match="no such file"):
         load_scenario("does_not_exist")

@@ -95,3 +95,20 @@ def test_revenue_gap_is_required_minus_actual_revenue():
 def test_bad_money_input_is_refused(data, message):
     with pytest.raises(ScenarioError, match=message):
         build_scenario(data)
+
+
+def _owners_and_lenders(summary: dict) -> float:
+    w = summary["writedowns_by_kind"]
+    return w["hyperscaler"] + w["neocloud"] + w["lender"]
+
+
+def test_losses_fall_on_owners_and_lenders_not_the_fabless_vendor():
+    _, baseline = simulate(load_scenario("baseline"))
+    owners = _owners_and_lenders(baseline)
+    total = sum(baseline["writedowns_by_kind"].values())
+    assert owners > 0.5 * total
+    assert baseline["writedowns_by_kind"]["vendor"] < owners
+    assert baseline["writedowns_by_kind"]["fab"] == 0.0  # fabs lose through idle capacity
+    _, boom = simulate(load_scenario("revenue_boom"))
+    assert _owners_and_lenders(boom) < 0.05 * owners
+    assert boom["defaults"] == 0
