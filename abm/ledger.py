@@ -71,7 +71,7 @@ class Ledger:
             account: str) -> int:
         """Move ``dollars`` (≥ 0) from payer to payee (None: outside); return the cents."""
         if account not in CASH_ACCOUNTS:
-            raise ValueError(f"account {account!r}: expected a cash account {sorted(CASH_ACCOUNTS)}")
+            raise ValueError(f"account {account!r}: expected one of {sorted(CASH_ACCOUNTS)}")
         cents = to_cents(dollars)
         if cents < 0:
             raise ValueError(f"pay: amount {dollars!r} US$ is negative; swap payer and payee")

@@ -50,8 +50,8 @@ MEASURES = (
     "shipments", "declined", "output", "capacity_fab", "capacity_hbm", "utilisation_fab",
     "utilisation_hbm", "fill_rate", "price_new", "installed_fleet", "vendor_backlog",
     "fab_backlog", "inventory", "mean_expected_fill", "share_duplicating",
-    "need_fill_rate", "price_rental", "rental_utilisation", "price_secondary", "capex", "capex_suppliers",
-    "revenue", "revenue_gap", "depreciation", "idle_capacity_cost",
+    "need_fill_rate", "price_rental", "rental_utilisation", "price_secondary", "capex",
+    "capex_suppliers", "revenue", "revenue_gap", "depreciation", "idle_capacity_cost",
     *(f"writedowns_{kind}" for kind in WRITEDOWN_KINDS),
     "defaults", "lender_losses", "loans_made", "neocloud_debt", "fire_sale_units", "freezes",
 )
