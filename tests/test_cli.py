@@ -11,10 +11,13 @@ from abm.results import verify_run
 
 SUMMARY_KEYS = {"peak_phantom_ratio", "peak_phantom_month", "phantom_ratio_shortage",
                 "backlog_drop_1q", "phantom_drop_1q", "collapse_month", "capacity_overbuild",
-                "trough_utilisation"}
+                "trough_utilisation", "writedowns_by_kind", "lender_loss_rate", "defaults",
+                "freeze_months", "cumulative_capex", "cumulative_revenue"}
 COLUMNS = {"month", "date", "end_demand", "true_need", "orders_placed", "backlog",
            "cancellations", "shipments", "phantom_ratio", "capacity_fab", "capacity_hbm",
-           "utilisation_fab", "utilisation_hbm", "fill_rate", "price_new"}
+           "utilisation_fab", "utilisation_hbm", "fill_rate", "price_new", "price_rental",
+           "price_secondary", "capex", "revenue", "revenue_gap", "writedowns_hyperscaler",
+           "writedowns_neocloud", "writedowns_vendor", "defaults", "lender_losses", "freezes"}
 
 
 def test_run_writes_a_complete_results_folder(tmp_path, capsys):
@@ -59,3 +62,19 @@ def test_params_prints_the_generated_reference(capsys):
     assert main(["params"]) == 0
     text = capsys.readouterr().out
     assert "`ordering.max_inflation`" in text and "`allocation.rule`" in text
+
+
+def test_fresh_processes_with_other_hash_seeds_write_identical_parquet(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / hash_seed
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-m", "abm.cli", "run", "--months", "24", "--no-plots",
+                        "--seed", "4", "--out", str(out)], check=True, env=env,
+                       capture_output=True)
+        outputs.append((out / "timeseries.parquet").read_bytes())
+    assert outputs[0] == outputs[1]
