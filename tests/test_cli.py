@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pandas as pd
 
@@ -65,10 +68,6 @@ def test_params_prints_the_generated_reference(capsys):
 
 
 def test_fresh_processes_with_other_hash_seeds_write_identical_parquet(tmp_path):
-    import os
-    import subprocess
-    import sys
-
     outputs = []
     for hash_seed in ("1", "2"):
         out = tmp_path / hash_seed
