@@ -55,6 +55,8 @@ class Ledger:
         self.balances: dict[str, int] = defaultdict(int)
         """Cumulative booked cash flows by agent (cents): what its cash must be."""
         self._kinds: dict[str, str] = {}
+        self._by_kind: dict[tuple[str, str], int] | None = None
+        """This month's cents by (kind, account), summed once when first asked for."""
 
     def open(self, agent: HasCash, kind: str, cash: float) -> None:
         """Register an agent with its opening cash (booked as equity from outside)."""
@@ -66,6 +68,7 @@ class Ledger:
         """Begin a month: this month's flows start from zero."""
         self.month = month
         self.flows = defaultdict(int)
+        self._by_kind = None
 
     def pay(self, payer: HasCash | None, payee: HasCash | None, dollars: float,
             account: str) -> int:
@@ -77,15 +80,23 @@ class Ledger:
             raise ValueError(f"pay: amount {dollars!r} US$ is negative; swap payer and payee")
         if cents == 0:
             return 0
-        for agent, sign in ((payer, -1), (payee, +1)):
-            if agent is None:
-                self.outside_cents += sign * cents
-                continue
-            agent.cash_cents += sign * cents
-            self.balances[agent.node] += sign * cents
-            self.flows[agent.node, account] += sign * cents
-            self.totals[self._kinds[agent.node], account] += sign * cents
+        self._by_kind = None
+        if payer is None:
+            self.outside_cents -= cents
+        else:
+            self._move(payer, account, -cents)
+        if payee is None:
+            self.outside_cents += cents
+        else:
+            self._move(payee, account, cents)
         return cents
+
+    def _move(self, agent: HasCash, account: str, cents: int) -> None:
+        node = agent.node
+        agent.cash_cents += cents
+        self.balances[node] += cents
+        self.flows[node, account] += cents
+        self.totals[self._kinds[node], account] += cents
 
     def book(self, agent: HasCash, dollars: float, account: str) -> int:
         """Record a non-cash loss (≥ 0 US$) such as depreciation; return the cents."""
@@ -94,6 +105,7 @@ class Ledger:
         cents = to_cents(dollars)
         if cents < 0:
             raise ValueError(f"book: amount {dollars!r} US$ is negative")
+        self._by_kind = None
         self.flows[agent.node, account] += cents
         self.totals[self._kinds[agent.node], account] += cents
         return cents
@@ -105,8 +117,14 @@ class Ledger:
 
     def month_total(self, account: str, kind: str | None = None) -> float:
         """This month's total of an account (US$), over all agents or one kind."""
-        return sum(c for (n, a), c in self.flows.items()
-                   if a == account and (kind is None or self._kinds[n] == kind)) / 100.0
+        if self._by_kind is None:
+            # One pass over the month's flows serves every later call until the next booking
+            # (the model asks for some twenty totals at the month's end).
+            self._by_kind = defaultdict(int)
+            for (n, a), c in self.flows.items():
+                self._by_kind[self._kinds[n], a] += c
+        return sum(c for (k, a), c in self._by_kind.items()
+                   if a == account and (kind is None or k == kind)) / 100.0
 
     def cumulative(self, account: str) -> dict[str, float]:
         """Cumulative total of an account by agent kind (US$)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections import deque
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -73,6 +74,43 @@ def utilisation(output: float, capacity: float) -> float:
     return min(1.0, output / capacity) if capacity > 0.0 else 0.0
 
 
+@dataclass(frozen=True)
+class LineMap:
+    """The agents behind each order line of the two downstream tiers, for one topology.
+
+    Built once per compilation of the tiers (a new :class:`Tier` object comes only
+    with a new topology), so that a step never searches a list or a dict for them.
+    """
+
+    tier: Tier
+    """The distributor → buyer tier the map was built from."""
+    buyer_lines: list[tuple[Buyer, int]]
+    """(buyer, index of the channel) of each distributor → buyer line, in CSR order."""
+    line_distributors: list[Distributor]
+    """The distributor of each distributor → buyer line."""
+    suppliers: list[Distributor]
+    """The distributors of that tier, in CSR (supplier) order."""
+    vendor_customers: list[Distributor]
+    """The distributor of each vendor → distributor line."""
+    vendor_books: list[tuple[int, int]]
+    """The buyer lines ``a:b`` that each vendor → distributor line forwards."""
+
+    @classmethod
+    def build(cls, model: CapexModel, tier: Tier, vendor_tier: Tier) -> LineMap:
+        """Look up every line's agents once."""
+        buyers, distributors = model.buyers, model.distributors
+        supplier = {d: s for s, d in enumerate(tier.suppliers)}
+        return cls(
+            tier=tier,
+            buyer_lines=[(buyers[b], buyers[b].channels.index(d)) for d, b in tier.lines],
+            line_distributors=[distributors[d] for d, _ in tier.lines],
+            suppliers=[distributors[d] for d in tier.suppliers],
+            vendor_customers=[distributors[d] for _, d in vendor_tier.lines],
+            vendor_books=[(int(tier.indptr[supplier[d]]), int(tier.indptr[supplier[d] + 1]))
+                          for _, d in vendor_tier.lines],
+        )
+
+
 class CapexModel(mesa.Model):
     """The AI-accelerator supply chain of one scenario.
 
@@ -130,6 +168,7 @@ class CapexModel(mesa.Model):
         self.fab_output_total = sum(self.vendor.dies.pipeline)
         self.stacks_output_total = sum(self.vendor.stacks.pipeline)
         self.measures: dict[str, float] = {}
+        self._line_map: LineMap | None = None
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(measurement, name=name) for name in MEASURES}
         )
@@ -275,6 +314,8 @@ class CapexModel(mesa.Model):
 
     def finance(self) -> None:
         """Phase 2: revenue, running costs, debt service; covenants, defaults, fire sales."""
+        for lender in self.lenders.values():
+            lender.rate = lender.monthly_rate()
         for buyer in self.buyers.values():
             buyer.earn(self.rental_price, self.utilisation, self.operating_cost)
         failed = [n for n in self.neoclouds() if not n.service_debt()]
@@ -353,24 +394,28 @@ class CapexModel(mesa.Model):
         new_need = sum(b.new_need for b in self.buyers.values())
         self.true_need_history.append(new_need)
 
-    def _buyer_lines(self, tier: Tier) -> list[tuple[Buyer, int]]:
-        return [(self.buyers[b], self.buyers[b].channels.index(d)) for d, b in tier.lines]
+    def lines(self) -> LineMap:
+        """The agents behind each order line, looked up again only after a topology change."""
+        tier = self.tiers["distributor"]
+        if self._line_map is None or self._line_map.tier is not tier:
+            self._line_map = LineMap.build(self, tier, self.tiers["vendor"])
+        return self._line_map
 
     def upstream_plans(self) -> None:
         """Phase 4: distributors forward, the vendor orders components, suppliers invest."""
-        tier = self.tiers["distributor"]
-        self.buyer_orders = np.array([b.outstanding[c] for b, c in self._buyer_lines(tier)])
-        vendor_tier = self.tiers["vendor"]
-        self.distributor_orders = np.empty(len(vendor_tier.lines))
-        for e, (_, d) in enumerate(vendor_tier.lines):
-            s = tier.suppliers.index(d)
-            book = self.buyer_orders[tier.indptr[s]:tier.indptr[s + 1]].sum()
-            self.distributor_orders[e] = self.distributors[d].order_with_vendor(book)
+        lines = self.lines()
+        orders = self.buyer_orders = np.array([b.outstanding[c] for b, c in lines.buyer_lines])
+        self.distributor_orders = np.array(
+            [d.order_with_vendor(orders[a:b].sum())
+             for d, (a, b) in zip(lines.vendor_customers, lines.vendor_books, strict=True)],
+            dtype=float)
         vendor_backlog = float(self.distributor_orders.sum())
         intake = sum(b.placed for b in self.buyers.values())
         self.vendor.plan_upstream(vendor_backlog, intake, self.binding_capacity())
         window = self.config.metrics.window_months
-        need_rate = float(trailing_need(np.array(self.true_need_history), window)[-1])
+        # N̄ now needs only the last window of the history: O(window) a month, not O(months).
+        recent_need = np.array(self.true_need_history[-window:])
+        need_rate = float(trailing_need(recent_need, window)[-1])
         spu = self.config.vendor.stacks_per_unit
         self._plan_tier(self.fabs, self.vendor.dies, need_rate)
         self._plan_tier(self.hbm_suppliers, self.vendor.stacks, need_rate * spu)
@@ -402,9 +447,15 @@ class CapexModel(mesa.Model):
         m["mean_expected_fill"] = float(np.mean([b.expected_fill for b in buyers]))
         m["share_duplicating"] = float(np.mean([b.active_channels() > 1 for b in buyers]))
 
+    @property
+    def _weighted(self) -> bool:
+        """Whether the rule reads past-sales weights (only then are they gathered)."""
+        return self.rule == RULES["turn_and_earn"]
+
     def _allocate(self, tier: Tier, capacity: np.ndarray, quantity: np.ndarray,
-                  weight: np.ndarray) -> np.ndarray:
+                  weight: np.ndarray | None) -> np.ndarray:
         out = np.empty_like(quantity)
+        weight = quantity if weight is None else weight  # the other rules ignore it
         # Stocks drawn down to zero can end a rounding error below it; the kernel needs >= 0.
         np.maximum(capacity, 0.0, out=capacity)
         allocate_unchecked(capacity, tier.indptr, quantity, self.rule, tier.priority, weight, out)
@@ -414,11 +465,12 @@ class CapexModel(mesa.Model):
                            tier: Tier) -> float:
         capacity = np.array([f.capacity for f in firms])
         ordered = np.array(lines.outstanding)
-        shipped = self._allocate(tier, capacity, ordered, np.array(lines.shares) + 1e-9)
-        for i, firm in enumerate(firms):
-            lines.ship(i, float(shipped[i]))
-            firm.record_output(float(shipped[i]))
-            cost = float(shipped[i]) * firm.params.unit_price_usd / self.performance
+        weight = np.array(lines.shares) + 1e-9 if self._weighted else None
+        shipped = self._allocate(tier, capacity, ordered, weight)
+        for i, (firm, units) in enumerate(zip(firms, shipped.tolist(), strict=True)):
+            lines.ship(i, units)
+            firm.record_output(units)
+            cost = units * firm.params.unit_price_usd / self.performance
             self.vendor.pay_supplier(firm, cost)
             firm.sell(cost)
         lines.advance(float(shipped.sum()), float(ordered.sum()))
@@ -431,23 +483,24 @@ class CapexModel(mesa.Model):
         self.stacks_output_total += self._supply_components(self.hbm_suppliers,
                                                             self.vendor.stacks, self.tiers["hbm"])
         self.vendor.produce()
-        vendor_tier = self.tiers["vendor"]
-        distributors = [self.distributors[d] for _, d in vendor_tier.lines]
-        weight = np.array([d.past_sales for d in distributors]) + 1.0
-        to_distributors = self._allocate(vendor_tier, np.array([self.vendor.finished]),
+        lines = self.lines()
+        distributors = lines.vendor_customers
+        weight = (np.array([d.past_sales for d in distributors]) + 1.0 if self._weighted
+                  else None)
+        to_distributors = self._allocate(self.tiers["vendor"], np.array([self.vendor.finished]),
                                          self.distributor_orders, weight)
-        for distributor, units in zip(distributors, to_distributors, strict=True):
-            self.vendor.ship(float(units))
-            distributor.receive(float(units))
-            distributor.record_sales(float(units))
-        tier = self.tiers["distributor"]
-        lines = self._buyer_lines(tier)
-        inventory = np.array([self.distributors[d].inventory for d in tier.suppliers])
-        weight = np.array([b.past_sales[c] for b, c in lines]) + 1.0
-        to_buyers = self._allocate(tier, inventory, self.buyer_orders, weight)
-        for (buyer, c), units, (d, _) in zip(lines, to_buyers, tier.lines, strict=True):
-            buyer.receive(c, float(units))
-            self.distributors[d].ship(float(units))
+        for distributor, units in zip(distributors, to_distributors.tolist(), strict=True):
+            self.vendor.ship(units)
+            distributor.receive(units)
+            distributor.record_sales(units)
+        inventory = np.array([d.inventory for d in lines.suppliers])
+        weight = (np.array([b.past_sales[c] for b, c in lines.buyer_lines]) + 1.0
+                  if self._weighted else None)
+        to_buyers = self._allocate(lines.tier, inventory, self.buyer_orders, weight)
+        for (buyer, c), units, distributor in zip(lines.buyer_lines, to_buyers.tolist(),
+                                                  lines.line_distributors, strict=True):
+            buyer.receive(c, units)
+            distributor.ship(units)
         declined = 0.0
         price, unit_cost = self.price_per_unit, self.unit_cost
         for buyer in self.buyers.values():

@@ -27,7 +27,7 @@ class AssetBook:
     @property
     def value(self) -> float:
         """Net book value (US$)."""
-        return sum(charge * months for charge, months in self._vintages)
+        return sum([charge * months for charge, months in self._vintages])
 
     def add(self, cost: float, life_months: float, months_left: float | None = None) -> None:
         """Add assets costing ``cost`` with ``months_left`` (default all) of their life to run."""
@@ -39,19 +39,25 @@ class AssetBook:
     def depreciate(self) -> float:
         """Charge one month of depreciation; return it (US$)."""
         charge = 0.0
+        spent = False
         for vintage in self._vintages:
-            step = min(1.0, vintage[1])
+            left = vintage[1]
+            step = left if left < 1.0 else 1.0  # min(1.0, left), without the call
             charge += vintage[0] * step
-            vintage[1] -= step
-        self._vintages = [v for v in self._vintages if v[1] > 1e-12]
+            vintage[1] = left - step
+            spent = spent or not vintage[1] > 1e-12
+        if spent:
+            self._vintages = [v for v in self._vintages if v[1] > 1e-12]
         return charge
 
     def scale(self, factor: float) -> float:
         """Keep ``factor`` (0–1) of every vintage; return the value removed (US$)."""
         before = self.value
+        after = []
         for vintage in self._vintages:
             vintage[0] *= factor
-        return before - self.value
+            after.append(vintage[0] * vintage[1])
+        return before - sum(after)
 
     def write_down_to(self, recoverable: float) -> float:
         """Impair the pool to ``recoverable`` if its book value is higher; return the loss."""

@@ -57,6 +57,8 @@ class Lender(mesa.Agent):
         """Cumulative loan losses (US$)."""
         self.lent = 0.0
         """Cumulative amount lent (US$)."""
+        self.rate = 0.0
+        """Interest per month this month (set once a month)."""
 
     @property
     def book(self) -> float:

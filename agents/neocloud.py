@@ -55,7 +55,7 @@ class Neocloud(Buyer):
         loan = self.lender.loans.get(self.node)
         if loan is None or loan.principal <= 0.0:
             return True
-        interest = loan.principal * self.lender.monthly_rate()
+        interest = loan.principal * self.lender.rate
         if self.cash_cents / 100.0 < interest + loan.instalment:
             return False
         self.model.ledger.pay(self, self.lender, interest, "interest")
