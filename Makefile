@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	if $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
 	echo $$p; break; fi; done)
 
-.PHONY: run test lint bench bench-kernel clean venv
+.PHONY: run test lint bench bench-kernel bench-model clean venv
 
 venv: $(STAMP)
 
@@ -38,10 +38,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check abm agents experiments tests
 	$(BIN)/python -W error -c "import abm, agents"
 
-bench: bench-kernel
+bench: bench-kernel bench-model
 
 bench-kernel: $(STAMP)
 	$(BIN)/capex-abm bench kernel
+
+bench-model: $(STAMP)
+	$(BIN)/capex-abm bench model
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis

@@ -34,9 +34,9 @@ Two entry points:
 :func:`allocate_batch` allocates many independent replicas that share one CSR
 layout (one row per replica) in a single call, in parallel over replicas.
 
-Sums run in a fixed order (eight interleaved partial sums, then a fixed tree),
-and ``fastmath`` is never used, so results are bit-identical across runs,
-machines and thread counts.
+Sums run in a fixed order (interleaved partial sums, then a fixed tree), and
+``fastmath`` is never used, so results are bit-identical across runs, machines
+and thread counts.
 
 References
 ----------
@@ -59,14 +59,26 @@ __all__ = ["RULES", "allocate", "allocate_batch", "allocate_unchecked"]
 
 PROPORTIONAL, UNIFORM, LEXICOGRAPHIC, TURN_AND_EARN = (RULES[name] for name in RULES)
 
-# Water-filling switches from the sort-free fixed point to a sort of the orders
-# still in play when an iteration settles fewer than 1/_SLOW_SHRINK of them, so
-# no input can make it quadratic.
+# Every function compiles with error_model="numpy": each division is guarded, so
+# numba's ZeroDivisionError checks would only cost time.
+#
+# Sums the compiler may vectorise run in _LANES lanes (lane j adds elements j,
+# j + _LANES, …), then the lanes are summed in a fixed order: no sum is ever
+# reassociated, so the result does not depend on the machine's vector width.
+_LANES = 32
+# Water-filling: a book shorter than _PACKED_BELOW orders runs Newton's iteration on
+# packed orders; a book of at least _SAMPLED_FROM orders starts it from the level of
+# a strided sample of _SAMPLE orders; after _FULL_PASSES passes over the whole book
+# the orders still in play are packed, and a step that settles fewer than
+# 1/_SLOW_SHRINK of them is followed by a pivot split: no input makes it quadratic.
+_PACKED_BELOW = 32
+_SAMPLE = 128
+_SAMPLED_FROM = 32 * _SAMPLE
+_FULL_PASSES = 6
 _SLOW_SHRINK = 8
-_FAST_ITERATIONS = 4
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _ordered_sum(x: np.ndarray) -> float:
     """Sum in a fixed order: eight interleaved partial sums, a fixed tree, a tail."""
     n = x.size
@@ -89,139 +101,298 @@ def _ordered_sum(x: np.ndarray) -> float:
     return total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
+def _median3(a: float, b: float, c: float) -> float:
+    return max(min(a, b), min(max(a, b), c))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _proportional(q: np.ndarray, capacity: float, out: np.ndarray) -> None:
     total = _ordered_sum(q)
     if total <= capacity:
-        out[:] = q
+        for i in range(q.size):
+            out[i] = q[i]
         return
     fraction = capacity / total
     for i in range(q.size):
         out[i] = q[i] * fraction
 
 
-@njit(cache=True, nogil=True)
-def _sorted_level(sq, sw, m, weighted, left, weight_left):
-    """Water level over the m orders still in play, by sorting their ratios q / w."""
-    if weighted:
-        ratio = sq[:m] / sw[:m]
-        order = np.argsort(ratio, kind="mergesort")
-        for j in range(m):
-            k = order[j]
-            if ratio[k] * weight_left > left:
-                break
-            left -= sq[k]
-            weight_left -= sw[k]
-    else:
-        ordered = np.sort(sq[:m])
-        for j in range(m):
-            if ordered[j] * weight_left > left:
-                break
-            left -= ordered[j]
-            weight_left -= 1.0
-    if weight_left <= 0.0:
-        return np.inf
-    return left / weight_left
+@njit(cache=True, nogil=True, error_model="numpy")
+def _fill_block(q, w, level, fill, weight):
+    """Add min(q, level · w) to the lanes ``fill`` and, where q ≥ level · w, w to the
+    lanes ``weight`` (order j to lane j); return the number of such orders."""
+    count = 0
+    for j in range(q.size):
+        x = q[j]
+        if w is None:
+            t = level
+        else:
+            y = w[j]
+            t = level * y
+            weight[j] += y if x >= t else 0.0
+        fill[j] += min(x, t)
+        count += x >= t
+    return count
 
 
-@njit(cache=True, nogil=True)
-def _water_fill(q, w, weighted, capacity, out, sq, sw):
-    """Allocate min(q, level · w), level solving Σ min(q, level · w) = capacity.
+@njit(cache=True, nogil=True, error_model="numpy")
+def _fill(q, w, level, fill, weight):
+    """The fill curve at ``level``: Σ min(q, level · w), and the weight and number of
+    the orders it caps (q ≥ level · w); ``w`` is None for unit weights.
 
-    Newton's iteration on the piecewise-linear fill curve: orders below the level
-    are settled for good (the level only rises), the rest are compacted into the
-    scratch arrays ``sq``/``sw`` and the level recomputed from them.
+    ``fill`` and ``weight`` are scratch lanes (length _LANES).
     """
-    n = q.size
+    for j in range(_LANES):
+        fill[j] = 0.0
+        weight[j] = 0.0
+    count = 0
+    for start in range(0, q.size, _LANES):
+        stop = min(start + _LANES, q.size)
+        if w is None:  # a statement, not an expression: numba then types w as None, not Optional
+            count += _fill_block(q[start:stop], None, level, fill, weight)
+        else:
+            count += _fill_block(q[start:stop], w[start:stop], level, fill, weight)
+    total_weight = float(count) if w is None else _ordered_sum(weight)
+    return _ordered_sum(fill), total_weight, count
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _settle(q, w, level, sq, sw):
+    """One step over packed orders: settle those with q < level · w, pack the others at
+    the front of ``sq``/``sw`` (which may hold ``q``/``w`` themselves).
+
+    Returns the number kept, the units settled and the weight kept.
+    """
+    k = 0
+    settled = 0.0
+    kept = 0.0
+    for i in range(q.size):
+        x = q[i]
+        y = 1.0 if w is None else w[i]
+        if x < level * y:
+            settled += x
+        else:
+            sq[k] = x
+            if w is not None:
+                sw[k] = y
+            kept += y
+            k += 1
+    return k, settled, kept
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _ratio(sq, sw, j):
+    """q / w of packed order j (q when ``sw`` is None)."""
+    return sq[j] if sw is None else sq[j] / sw[j]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _split(sq, sw, m, left, fixed):
+    """Bracket the water level with a pivot ratio, the median of three orders' q / w.
+
+    If the level is at most the pivot, the orders at or above it are filled to the
+    level: their weight moves to ``fixed``. Otherwise the orders below it are
+    settled and leave ``left``. The orders still in play are packed at the front of
+    ``sq``/``sw`` (``sw`` is None for unit weights); returns their number and
+    weight, ``left`` and ``fixed``.
+    """
+    pivot = _median3(_ratio(sq, sw, 0), _ratio(sq, sw, m // 2), _ratio(sq, sw, m - 1))
+    below = 0.0
+    above = 0.0
+    for j in range(m):
+        if _ratio(sq, sw, j) < pivot:
+            below += sq[j]
+        else:
+            above += 1.0 if sw is None else sw[j]
+    down = below + pivot * (above + fixed) >= left
+    if down:
+        fixed += above
+    else:
+        left -= below
+    k = 0
+    kept = 0.0
+    for j in range(m):
+        if (_ratio(sq, sw, j) < pivot) == down:
+            sq[k] = sq[j]
+            if sw is not None:
+                sw[k] = sw[j]
+            kept += 1.0 if sw is None else sw[j]
+            k += 1
+    return k, kept, left, fixed
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _newton(q, w, left, fixed, kept, sq, sw):
+    """Newton's iteration from below on the packed orders ``q`` (weights ``w``).
+
+    ``left`` units remain for them and for ``fixed`` weight of orders known to be
+    above the level; ``kept`` is the weight of ``q``; ``w`` and ``sw`` are None for
+    unit weights. Each step settles the orders under the level for good (the level
+    only rises) and packs the rest into ``sq``/``sw``; a step that settles few
+    orders is followed by a pivot split.
+    """
+    m = q.size
+    while True:
+        if kept + fixed <= 0.0:
+            return np.inf
+        level = left / (kept + fixed)
+        k, settled, kept = _settle(q, w, level, sq, sw)
+        if k == m:
+            return max(level, 0.0)
+        left -= settled
+        if (m - k) * _SLOW_SHRINK < m:
+            k, kept, left, fixed = _split(sq, sw, k, left, fixed)
+        m = k
+        q = sq[:m]
+        if sw is not None:
+            w = sw[:m]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sample_level(q, w, share, sq, sw):
+    """The water level of a strided sample of the orders, given ``share`` of its units."""
+    stride = q.size // _SAMPLE
+    for j in range(_SAMPLE):
+        sq[j] = q[j * stride]
+        if w is not None:
+            sw[j] = w[j * stride]
+    sample = sq[:_SAMPLE]
+    if w is None:
+        return _newton(sample, None, share * _ordered_sum(sample), 0.0, float(_SAMPLE), sq, sw)
+    weights = sw[:_SAMPLE]
+    return _newton(sample, weights, share * _ordered_sum(sample), 0.0, _ordered_sum(weights),
+                   sq, sw)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _lowest_level(q, w, capacity):
+    """capacity / Σ w: every order is capped there, a lower bound of the water level."""
+    return capacity / (float(q.size) if w is None else _ordered_sum(w))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _water_level(q, w, capacity, total, sq, sw, lane_a, lane_b):
+    """The level solving Σ min(q, level · w) = capacity, for 0 < capacity < total = Σ q.
+
+    Newton's iteration on the concave, piecewise-linear fill curve, in passes over
+    the whole book: from any start one step lands at or below the level, and from
+    below the steps rise to it; it has converged when a step caps the same orders
+    as the step before. A long book starts from the level of a sample.
+    """
+    if q.size < _PACKED_BELOW:
+        weights = float(q.size) if w is None else _ordered_sum(w)
+        return _newton(q, w, capacity, 0.0, weights, sq, sw)
+    level = 0.0
+    if q.size >= _SAMPLED_FROM:
+        level = _sample_level(q, w, capacity / total, sq, sw)
+    if level <= 0.0:
+        level = _lowest_level(q, w, capacity)
+    fill, weight, count = _fill(q, w, level, lane_a, lane_b)
+    for _ in range(_FULL_PASSES):
+        if weight > 0.0:
+            level += (capacity - fill) / weight
+        else:
+            level = _lowest_level(q, w, capacity)
+        before = count
+        fill, weight, count = _fill(q, w, level, lane_a, lane_b)
+        if count == before and weight > 0.0:
+            return level + (capacity - fill) / weight
+    if weight > 0.0:
+        level = min(level, level + (capacity - fill) / weight)
+    else:
+        level = _lowest_level(q, w, capacity)
+    k, settled, kept = _settle(q, w, level, sq, sw)
+    if w is None:
+        return _newton(sq[:k], None, capacity - settled, 0.0, kept, sq, sw)
+    return _newton(sq[:k], sw[:k], capacity - settled, 0.0, kept, sq, sw)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _water_fill(q, w, capacity, out, sq, sw, lane_a, lane_b):
+    """Allocate min(q, level · w), the level chosen to ship min(capacity, Σ q)."""
     total = _ordered_sum(q)
     if total <= capacity:
-        out[:] = q
+        for i in range(q.size):
+            out[i] = q[i]
         return
     if capacity <= 0.0:
-        out[:] = 0.0
+        for i in range(q.size):
+            out[i] = 0.0
         return
-    m = 0
-    weight_total = 0.0
-    for i in range(n):
-        if q[i] > 0.0:
-            sq[m] = q[i]
-            if weighted:
-                sw[m] = w[i]
-                weight_total += w[i]
-            else:
-                weight_total += 1.0
-            m += 1
-    settled = 0.0
-    level = capacity / weight_total
-    iteration = 0
-    while True:
-        below = 0.0
-        weight_above = 0.0
+    level = _water_level(q, w, capacity, total, sq, sw, lane_a, lane_b)
+    for i in range(q.size):
+        out[i] = min(q[i], level if w is None else level * w[i])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cut_block(q, p, pivot, below, at):
+    """Add q to the lanes ``below`` where p < pivot and to ``at`` where p == pivot;
+    return the number of orders with p == pivot."""
+    count = 0
+    for j in range(q.size):
+        below[j] += q[j] if p[j] < pivot else 0.0
+        at[j] += q[j] if p[j] == pivot else 0.0
+        count += p[j] == pivot
+    return count
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _priority_cut(q, p, capacity, sq, sp, below, at):
+    """The priority number served in part, the units it gets, and its orders' units
+    and number.
+
+    A selection, not a sort: split the orders at a pivot priority (the median of
+    three), keep the side that holds the cut, packed into ``sq``/``sp``. Expects
+    Σ q > capacity; ``below`` and ``at`` are scratch lanes.
+    """
+    left = capacity
+    while q.size > 0:
+        m = q.size
+        pivot = _median3(p[0], p[m // 2], p[m - 1])
+        for j in range(_LANES):
+            below[j] = 0.0
+            at[j] = 0.0
+        members = 0
+        for start in range(0, m, _LANES):
+            stop = min(start + _LANES, m)
+            members += _cut_block(q[start:stop], p[start:stop], pivot, below, at)
+        under = _ordered_sum(below)
+        group = _ordered_sum(at)
+        if under > left:
+            keep_below = True
+        elif under + group <= left:
+            keep_below = False
+            left -= under + group
+        else:
+            return pivot, left - under, group, members
         k = 0
         for j in range(m):
-            qj = sq[j]
-            wj = sw[j] if weighted else 1.0
-            if qj < level * wj:
-                below += qj
-            else:
-                sq[k] = qj
-                if weighted:
-                    sw[k] = wj
-                k += 1
-                weight_above += wj
-        if k == m:
-            break
-        settled += below
-        if k == 0:
-            level = np.inf
-            break
-        iteration += 1
-        if iteration >= _FAST_ITERATIONS and (m - k) * _SLOW_SHRINK < m:
-            level = _sorted_level(sq, sw, k, weighted, capacity - settled, weight_above)
-            break
-        m = k
-        level = (capacity - settled) / weight_above
-    for i in range(n):
-        cap_i = level * w[i] if weighted else level
-        out[i] = q[i] if q[i] < cap_i else cap_i
+            sq[k] = q[j]
+            sp[k] = p[j]
+            k += (p[j] < pivot) if keep_below else (p[j] > pivot)
+        q = sq[:k]
+        p = sp[:k]
+    return np.inf, 0.0, 1.0, 0
 
 
-@njit(cache=True, nogil=True)
-def _lexicographic(q, p, capacity, out):
-    n = q.size
-    in_order = True
-    for i in range(1, n):
-        if p[i] < p[i - 1]:
-            in_order = False
-            break
-    if in_order:
-        order = np.arange(n)
-    else:
-        order = np.argsort(p, kind="mergesort")
-    left = capacity
-    i = 0
-    while i < n:
-        j = i
-        group = 0.0
-        while j < n and p[order[j]] == p[order[i]]:
-            group += q[order[j]]
-            j += 1
-        if group <= left:
-            for k in range(i, j):
-                out[order[k]] = q[order[k]]
-            left -= group
-        elif j - i == 1:
-            out[order[i]] = left
-            left = 0.0
-        else:
-            fraction = left / group
-            for k in range(i, j):
-                out[order[k]] = q[order[k]] * fraction
-            left = 0.0
-        i = j
+@njit(cache=True, nogil=True, error_model="numpy")
+def _lexicographic(q, p, capacity, out, sq, sp, below, at):
+    total = _ordered_sum(q)
+    if total <= capacity:
+        for i in range(q.size):
+            out[i] = q[i]
+        return
+    cut, left, group, members = _priority_cut(q, p, capacity, sq, sp, below, at)
+    fraction = left / group
+    single = members == 1  # exact: a lone order at the cut takes what is left
+    for i in range(q.size):
+        at_cut = p[i] == cut
+        served = q[i] * (1.0 if p[i] < cut else (fraction if at_cut else 0.0))
+        out[i] = left if single and at_cut else served
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out):
     """The allocation kernel, without input checks: write each order's allocation to ``out``.
 
@@ -246,9 +417,10 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out):
     longest = 0
     for s in range(capacity.size):
         longest = max(longest, indptr[s + 1] - indptr[s])
-    water = rule == UNIFORM or rule == TURN_AND_EARN
-    sq = np.empty(longest if water else 0)
-    sw = np.empty(longest if rule == TURN_AND_EARN else 0)
+    sq = np.empty(0 if rule == PROPORTIONAL else longest)
+    sw = np.empty(longest if rule == TURN_AND_EARN or rule == LEXICOGRAPHIC else 0)
+    lane_a = np.empty(0 if rule == PROPORTIONAL else _LANES)
+    lane_b = np.empty(0 if rule == PROPORTIONAL else _LANES)
     for s in range(capacity.size):
         a = indptr[s]
         b = indptr[s + 1]
@@ -259,11 +431,11 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out):
         if rule == PROPORTIONAL:
             _proportional(q, capacity[s], o)
         elif rule == UNIFORM:
-            _water_fill(q, q, False, capacity[s], o, sq, sw)
+            _water_fill(q, None, capacity[s], o, sq, None, lane_a, lane_b)
         elif rule == TURN_AND_EARN:
-            _water_fill(q, weight[a:b], True, capacity[s], o, sq, sw)
+            _water_fill(q, weight[a:b], capacity[s], o, sq, sw, lane_a, lane_b)
         else:
-            _lexicographic(q, priority[a:b], capacity[s], o)
+            _lexicographic(q, priority[a:b], capacity[s], o, sq, sw, lane_a, lane_b)
 
 
 @njit(cache=True, parallel=True)

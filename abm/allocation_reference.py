@@ -20,17 +20,28 @@ def _proportional(q: list[float], capacity: float) -> list[float]:
 
 
 def _water_fill(q: list[float], w: list[float], capacity: float) -> list[float]:
-    """min(q, level · w) with the level that ships exactly min(capacity, Σ q)."""
+    """min(q, level · w) with the level that ships exactly min(capacity, Σ q).
+
+    Walk up the orders by q / w: order j is met in full while it fits under the
+    level that what is left would give the orders from j on.
+    """
     if sum(q) <= capacity:
         return list(q)
-    left, weight_left = capacity, sum(wi for qi, wi in zip(q, w, strict=True) if qi > 0)
-    in_play = [(qi, wi) for qi, wi in zip(q, w, strict=True) if qi > 0]
-    for qi, wi in sorted(in_play, key=lambda order: order[0] / order[1]):
-        if qi / wi > left / weight_left:
+    in_play = sorted(((qi, wi) for qi, wi in zip(q, w, strict=True) if qi > 0),
+                     key=lambda order: order[0] / order[1])
+    # The weight still in play, summed from the end rather than by subtraction, so it
+    # cannot round to zero when the capacity is within rounding of the total ordered.
+    weight_left = [0.0] * (len(in_play) + 1)
+    for j in range(len(in_play) - 1, -1, -1):
+        weight_left[j] = weight_left[j + 1] + in_play[j][1]
+    level = float("inf")
+    met = 0.0
+    for j, (qj, wj) in enumerate(in_play):
+        candidate = (capacity - met) / weight_left[j]
+        if qj / wj > candidate:
+            level = candidate
             break
-        left -= qi
-        weight_left -= wi
-    level = left / weight_left
+        met += qj
     return [min(qi, level * wi) for qi, wi in zip(q, w, strict=True)]
 
 

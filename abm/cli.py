@@ -2,7 +2,8 @@
 
 ``capex-abm run [SCENARIO] [--seed N] [--months N] [--set key=value ...] [--out DIR]``
 runs a scenario and writes its results folder; ``capex-abm params`` prints the
-parameter reference; ``capex-abm bench kernel`` times the allocation kernel.
+parameter reference; ``capex-abm bench kernel`` times the allocation kernel and
+``capex-abm bench model`` the model.
 """
 
 from __future__ import annotations
@@ -46,12 +47,6 @@ def _params(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench(args: argparse.Namespace) -> int:
-    from abm import bench
-
-    return bench.main(args.bench_args)
-
-
 def parser() -> argparse.ArgumentParser:
     """The argument parser (each flag maps to one library argument)."""
     top = argparse.ArgumentParser(prog="capex-abm", description=__doc__.splitlines()[0])
@@ -68,15 +63,18 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     params = commands.add_parser("params", help="print the parameter reference (Markdown)")
     params.set_defaults(handler=_params)
-    bench = commands.add_parser("bench", help="benchmarks (see `capex-abm bench kernel -h`)",
-                                add_help=False)
-    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
-    bench.set_defaults(handler=_bench)
+    commands.add_parser("bench", help="benchmarks: `capex-abm bench kernel|model -h`",
+                        add_help=False)
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``capex-abm``; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # the benchmarks parse their own flags, -h included
+        from abm import bench
+
+        return bench.main(argv[1:])
     args = parser().parse_args(argv)
     try:
         return args.handler(args)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-STREAMS = ("mesa", "graph", "buyers", "demand")
+STREAMS = ("mesa", "graph", "buyers", "demand", "bench")
 """Named random streams of a run, in spawn order (append only: order fixes the numbers)."""
 
 

@@ -204,3 +204,14 @@ def test_batch_bad_input_names_the_argument():
         allocate_batch([[1.0], [2.0]], [0, 1], [[1.0]], rule="uniform")
     with pytest.raises(ValueError, match=r"capacity\[1, 0\] = -1\.0"):
         allocate_batch([[1.0], [-1.0]], [0, 1], [[1.0], [1.0]], rule="uniform")
+
+
+def test_water_filling_with_capacity_within_rounding_of_the_total():
+    """A regression: the reference once lost the remaining weight to cancellation here."""
+    quantity = [1.0, 1.0141535126551275, 2046.5255283706219, 6144.2743481423695]
+    weight = [1.0, 1.8380533442699605, 4.346705821657148, 9.02511391246385]
+    capacity = [8192.814030025645]
+    for implementation in IMPLEMENTATIONS.values():
+        alloc = implementation(capacity, [0, 4], quantity, rule="turn_and_earn", weight=weight)
+        check_allocation_contract(capacity, [0, 4], quantity, alloc)
+        np.testing.assert_allclose(alloc, quantity, rtol=1e-9)

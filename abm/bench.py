@@ -1,0 +1,671 @@
+"""Benchmark of the allocation kernel: numba against NumPy and plain Python, in one process.
+
+``capex-abm bench kernel [--small] [--repeat N] [--out FILE.csv]`` (also
+``python -m abm.bench kernel ...``) measures, on this machine:
+
+* **kernel** — the median time of one call for E = 10³…10⁶ orders split evenly
+  among S = 10, 100, 1 000 suppliers (S ≤ E), per rule, of the numba kernel
+  (:func:`abm.allocation.allocate_unchecked` on arrays checked once), the NumPy
+  version (:func:`abm.allocation_numpy.allocate_unchecked`, likewise) and the
+  plain-Python reference (:func:`abm.allocation_reference.allocate`, run only
+  where it is predicted to take under :data:`PYTHON_BUDGET_S`); the instances
+  are ``random`` (exponential order sizes, capacity half of each supplier's
+  orders) and, for water-filling, two worst cases (``geometric``, ``newton``);
+* **copy** — ``np.copyto`` of a 256 MB array (the machine's memory bandwidth)
+  and of E float64 (a same-size copy, the yardstick of the proportional rule);
+* **per_call** — µs per call at E ≤ 1 000 of the unchecked kernel and of the
+  validating wrapper :func:`abm.allocation.allocate`;
+* **batch** — :func:`abm.allocation.allocate_batch` over R replicas against R
+  calls of the unchecked kernel;
+* **start_up** — a fresh Python process that imports :mod:`abm.allocation`
+  and makes its first call, with an empty numba cache (``NUMBA_CACHE_DIR`` a
+  new folder: ``cold``, compiles) and again with that cache (``warm``);
+  ``--small`` times only ``warm``, with the default cache.
+
+Bytes touched (the ``bytes`` column) count each E-long array a rule needs read
+once, plus ``out`` written once: 16 B per order for proportional and uniform,
+24 B for lexicographic and turn-and-earn; a copy touches 16 B per float64 (read
+and write). Every number is wall time; a busy machine inflates them, so compare
+medians of several repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from abm import allocation_numpy, allocation_reference
+from abm.allocation import allocate, allocate_batch, allocate_unchecked
+from abm.allocation_inputs import RULES, check_batch_inputs, check_inputs
+from abm.seeding import run_streams
+
+SIZES = (1_000, 10_000, 100_000, 1_000_000)
+"""Numbers of orders E of the kernel table."""
+SMALL_SIZES = (1_000, 10_000)
+"""Numbers of orders with ``--small``."""
+SUPPLIERS = (10, 100, 1_000)
+"""Numbers of suppliers S of the kernel table (sizes with S > E are skipped)."""
+SMALL_SUPPLIERS = (10, 100)
+"""Numbers of suppliers with ``--small``."""
+WORST_SUPPLIERS = (10, 100)
+"""Numbers of suppliers of the water-filling worst cases."""
+CALL_SIZES = ((10, 1), (100, 10), (1_000, 10))
+"""(orders, suppliers) of the per-call timings."""
+BATCH_SIZE = (10_000, 100)
+"""(orders, suppliers) of one replica of the batch timing."""
+REPLICAS = 64
+"""Replicas of the batch timing."""
+REPEAT = 7
+"""Timed samples per measurement; the median is reported."""
+SMALL_REPEAT = 3
+"""Timed samples per measurement with ``--small``."""
+SAMPLE_S = 0.02
+"""Shortest timed sample (seconds): fast calls are looped until a sample lasts this long."""
+PYTHON_BUDGET_S = 2.0
+"""The reference runs only where a call is predicted to take less (seconds)."""
+COPY_BYTES = 256 * 2**20
+"""Size of the array copied to measure memory bandwidth (bytes)."""
+SHORTAGE = 0.5
+"""Capacity of a supplier as a share of the orders placed on it."""
+PRIORITY_CLASSES = 5
+"""Priorities are drawn from 0, 1, …, PRIORITY_CLASSES - 1."""
+WEIGHTS = (0.5, 2.0)
+"""Past-sales weights are drawn uniformly from this range."""
+SEED = 2024
+"""Root seed of the benchmark instances (they draw from ``run_streams(SEED)["bench"]``)."""
+
+TARGET_ORDERS, TARGET_SUPPLIERS = 1_000_000, 100
+"""Size at which the throughput targets apply."""
+COPY_FACTOR = 4.0
+"""Proportional must run within this many same-size copies."""
+WATER_FILL_TARGET_S = 5e-3
+"""Uniform and turn-and-earn at the target size (seconds, one thread)."""
+NUMPY_SPEEDUP = 5.0
+"""Uniform and turn-and-earn must beat NumPy by this factor at the target size."""
+CALL_TARGET_S = 5e-6
+"""One call of the unchecked kernel at E ≤ 1 000 (seconds)."""
+WARM_START_TARGET_S = 1.0
+"""Import and first call in a fresh process with a warm cache (seconds)."""
+LINEAR_GROWTH = 3.0
+"""Largest growth of time per order from E = 10⁴ to the largest E read as not quadratic."""
+
+BYTES_PER_ORDER = {"proportional": 16, "uniform": 16, "lexicographic": 24, "turn_and_earn": 24}
+"""Bytes touched per order: the E-long arrays the rule reads, and ``out``."""
+
+_FIRST_CALL = (
+    "import time\n"
+    "start = time.perf_counter()\n"
+    "from abm.allocation import allocate\n"
+    "allocate([6.0], [0, 3], [1.0, 4.0, 7.0], rule='uniform')\n"
+    "print(time.perf_counter() - start)\n"
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measurement: the median time of one call (seconds), or a skipped one."""
+
+    section: str
+    rule: str
+    instance: str
+    n_orders: int
+    n_suppliers: int
+    replicas: int
+    implementation: str
+    seconds: float
+    bytes: int
+    status: str = "ok"
+
+
+COLUMNS = tuple(f.name for f in fields(Row))
+"""Columns of the CSV table."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An allocation problem in CSR layout, with the priority and weight of every order."""
+
+    capacity: np.ndarray
+    indptr: np.ndarray
+    quantity: np.ndarray
+    priority: np.ndarray
+    weight: np.ndarray
+
+    def extra(self, rule: str) -> dict[str, np.ndarray]:
+        """The keyword arguments ``rule`` needs besides capacity, indptr and quantity."""
+        return {"lexicographic": {"priority": self.priority},
+                "turn_and_earn": {"weight": self.weight}}.get(rule, {})
+
+
+# ---- instances ----------------------------------------------------------------------
+
+
+def _even_indptr(n_orders: int, n_suppliers: int) -> np.ndarray:
+    return np.linspace(0, n_orders, n_suppliers + 1).round().astype(np.int64)
+
+
+def random_problem(n_orders: int, n_suppliers: int, rng: np.random.Generator) -> Problem:
+    """Exponential order sizes (mean 1 unit), :data:`PRIORITY_CLASSES` priorities, weights
+    in :data:`WEIGHTS`; each supplier's capacity is :data:`SHORTAGE` of its orders."""
+    indptr = _even_indptr(n_orders, n_suppliers)
+    quantity = rng.exponential(1.0, n_orders)
+    return Problem(SHORTAGE * np.add.reduceat(quantity, indptr[:-1]), indptr, quantity,
+                   rng.integers(0, PRIORITY_CLASSES, n_orders).astype(float),
+                   rng.uniform(*WEIGHTS, n_orders))
+
+
+def geometric_book(n: int) -> np.ndarray:
+    """Orders 2⁻ⁱ · 10⁶ units, smallest first (at least 10⁻³⁰⁰), for capacity 0.999 of
+    their sum: sizes over 300 orders of magnitude, the hard case of the kernel's tests."""
+    return np.maximum(2.0 ** -np.arange(n, dtype=float)[::-1] * 1e6, 1e-300)
+
+
+def newton_book(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Orders on which Newton's iteration from capacity / n (capacity n units) settles
+    a seventh of the orders still in play per step (the kernel's pivot split waits
+    for steps that settle under an eighth), for as many steps as float64 resolves;
+    shuffled.
+
+    Step k settles the orders of size L[k - 1] (the previous level), which makes the
+    next level L[k + 1] = (L[k] · m[k] - c[k] · L[k - 1]) / (m[k] - c[k]) for m[k]
+    orders in play and c[k] settled.
+    """
+    sizes = []
+    level, previous, left = 1.0, 0.5, n
+    while left > 7:
+        settled = left // 7
+        sizes += [previous] * settled
+        level, previous = (level * left - settled * previous) / (left - settled), level
+        left -= settled
+        if level - previous <= 1e-13 * level:
+            break
+    sizes += [2.0 * level] * left
+    return rng.permutation(np.array(sizes))
+
+
+def worst_problem(instance: str, rule: str, n_orders: int, n_suppliers: int,
+                  rng: np.random.Generator) -> Problem:
+    """Every supplier holds the same worst-case book of ratios q / w (``geometric`` or
+    ``newton``); turn-and-earn gets random weights, the other rules unit weights."""
+    indptr = _even_indptr(n_orders, n_suppliers)
+    starts = indptr[:-1]
+    ratio = np.concatenate([geometric_book(b - a) if instance == "geometric"
+                            else newton_book(b - a, rng) for a, b in zip(starts, indptr[1:],
+                                                                         strict=True)])
+    weight = (rng.uniform(*WEIGHTS, n_orders) if rule == "turn_and_earn"
+              else np.ones(n_orders))
+    quantity = ratio * weight
+    if instance == "geometric":
+        capacity = 0.999 * np.add.reduceat(quantity, starts)
+    else:  # Σ w per supplier: Newton's iteration starts at level 1
+        capacity = np.add.reduceat(weight, starts)
+    return Problem(capacity, indptr, quantity, np.zeros(n_orders), weight)
+
+
+# ---- timing ---------------------------------------------------------------------------
+
+
+def median_seconds(call: Callable[[], object], repeat: int, warm_up: bool = True) -> float:
+    """Median time of one call over ``repeat`` samples (seconds).
+
+    A sample runs the call as many times as needed to last :data:`SAMPLE_S`.
+    """
+    if warm_up:
+        call()
+    start = time.perf_counter()
+    call()
+    once = time.perf_counter() - start
+    number = max(1, math.ceil(SAMPLE_S / max(once, 1e-9)))
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            call()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def copy_seconds(n_bytes: int, repeat: int) -> float:
+    """Median time of ``np.copyto`` of an ``n_bytes`` float64 array (seconds)."""
+    source = np.ones(max(1, n_bytes // 8))
+    target = np.empty_like(source)
+    return median_seconds(lambda: np.copyto(target, source), repeat)
+
+
+def start_up_seconds(cache_dir: str | None) -> tuple[float, float]:
+    """Import of :mod:`abm.allocation` plus its first call in a fresh process.
+
+    Returns
+    -------
+    tuple of float
+        (time measured inside the process, wall time of the whole process), seconds.
+    """
+    env = dict(os.environ)
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env, check=True,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    return float(done.stdout.split()[-1]), wall
+
+
+# ---- sections ---------------------------------------------------------------------------
+
+
+def _prepared(problem: Problem, rule: str) -> tuple:
+    """The arguments of ``allocate_unchecked`` (without ``out``), checked once."""
+    extra = problem.extra(rule)
+    return check_inputs(problem.capacity, problem.indptr, problem.quantity, rule,
+                        extra.get("priority"), extra.get("weight"))
+
+
+def time_kernel(problem: Problem, rule: str, repeat: int) -> tuple[float, float]:
+    """Median seconds per call of the numba kernel and of the NumPy version."""
+    arrays = _prepared(problem, rule)
+    out = np.empty_like(arrays[2])
+    return (median_seconds(lambda: allocate_unchecked(*arrays, out), repeat),
+            median_seconds(lambda: allocation_numpy.allocate_unchecked(*arrays), repeat))
+
+
+def time_reference(problem: Problem, rule: str) -> float:
+    """Seconds of one call of the plain-Python reference."""
+    return median_seconds(
+        lambda: allocation_reference.allocate(problem.capacity, problem.indptr, problem.quantity,
+                                              rule=rule, **problem.extra(rule)),
+        1, warm_up=False)
+
+
+def kernel_cases(sizes: Sequence[int], suppliers: Sequence[int]) -> list[tuple[str, str, int, int]]:
+    """(rule, instance, E, S) of the kernel table, smallest E first within a case."""
+    cases = [(rule, "random", n, s) for rule in RULES for s in suppliers for n in sizes if s <= n]
+    cases += [(rule, instance, n, s) for instance in ("geometric", "newton")
+              for rule in ("uniform", "turn_and_earn")
+              for s in WORST_SUPPLIERS if s in suppliers for n in sizes if s <= n]
+    return cases
+
+
+def kernel_rows(sizes: Sequence[int], suppliers: Sequence[int], repeat: int,
+                rng: np.random.Generator, progress: Callable[[str], None]) -> list[Row]:
+    """The kernel table: numba, NumPy and Python per rule, instance and size.
+
+    The reference runs where its time, extrapolated as E log E from the last size it
+    ran at in the same case, stays under :data:`PYTHON_BUDGET_S`.
+    """
+    cases = kernel_cases(sorted(sizes), sorted(suppliers))
+    rows = []
+    reference_runs: dict[tuple[str, str, int], tuple[int, float]] = {}
+    for number, (rule, instance, n, s) in enumerate(cases, 1):
+        problem = (random_problem(n, s, rng) if instance == "random"
+                   else worst_problem(instance, rule, n, s, rng))
+        numba_s, numpy_s = time_kernel(problem, rule, repeat)
+        last_n, last_s = reference_runs.get((rule, instance, s), (n, 0.0))
+        predicted = last_s * n * math.log2(n) / (last_n * math.log2(max(last_n, 2)))
+        if predicted < PYTHON_BUDGET_S:
+            python_s, status = time_reference(problem, rule), "ok"
+            reference_runs[rule, instance, s] = (n, python_s)
+            python_text = f"python {python_s * 1e3:.1f} ms"
+        else:
+            python_s, status = math.nan, "skipped"
+            python_text = f"python skipped (~{predicted:.0f} s predicted)"
+        size = BYTES_PER_ORDER[rule] * n
+        rows += [Row("kernel", rule, instance, n, s, 1, name, seconds, size, state)
+                 for name, seconds, state in (("numba", numba_s, "ok"), ("numpy", numpy_s, "ok"),
+                                              ("python", python_s, status))]
+        progress(f"[{number}/{len(cases)}] {rule} {instance} E={n} S={s}: numba "
+                 f"{numba_s * 1e3:.3f} ms, numpy {numpy_s * 1e3:.2f} ms, {python_text}")
+    return rows
+
+
+def copy_rows(sizes: Sequence[int], repeat: int) -> list[Row]:
+    """The memory-bandwidth copy and a same-size copy of each E float64."""
+    rows = [Row("copy", "", "", COPY_BYTES // 8, 0, 1, "copy",
+                copy_seconds(COPY_BYTES, repeat), 2 * COPY_BYTES)]
+    rows += [Row("copy", "", "", n, 0, 1, "copy", copy_seconds(8 * n, repeat), 16 * n)
+             for n in sizes]
+    return rows
+
+
+def time_call(problem: Problem, rule: str, repeat: int) -> tuple[float, float]:
+    """Median seconds per call of the unchecked kernel and of the validating wrapper."""
+    arrays = _prepared(problem, rule)
+    out = np.empty_like(arrays[2])
+    extra = problem.extra(rule)
+    return (median_seconds(lambda: allocate_unchecked(*arrays, out), repeat),
+            median_seconds(lambda: allocate(problem.capacity, problem.indptr, problem.quantity,
+                                            rule=rule, **extra), repeat))
+
+
+def per_call_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
+    """µs per call at E ≤ 1 000: the unchecked kernel and the validating wrapper."""
+    rows = []
+    for n, s in CALL_SIZES:
+        problem = random_problem(n, s, rng)
+        for rule in RULES:
+            unchecked, wrapper = time_call(problem, rule, repeat)
+            size = BYTES_PER_ORDER[rule] * n
+            rows += [Row("per_call", rule, "random", n, s, 1, "unchecked", unchecked, size),
+                     Row("per_call", rule, "random", n, s, 1, "allocate", wrapper, size)]
+    return rows
+
+
+def time_batch(capacity: np.ndarray, indptr: np.ndarray, quantity: np.ndarray, rule: str,
+               extra: dict[str, np.ndarray], repeat: int) -> tuple[float, float]:
+    """Median seconds of ``allocate_batch`` over the rows of ``quantity``, and of one
+    unchecked call per row in a Python loop."""
+    cap, ptr, qty, code, pri, wt = check_batch_inputs(capacity, indptr, quantity, rule,
+                                                      extra.get("priority"), extra.get("weight"))
+    out = np.empty(qty.shape[1])
+
+    def serial() -> None:
+        for r in range(qty.shape[0]):
+            allocate_unchecked(cap[r], ptr, qty[r], code, pri[r], wt[r], out)
+
+    return (median_seconds(lambda: allocate_batch(capacity, indptr, quantity, rule=rule,
+                                                  **extra), repeat),
+            median_seconds(serial, repeat))
+
+
+def batch_rows(n_orders: int, n_suppliers: int, replicas: int, repeat: int,
+               rng: np.random.Generator) -> list[Row]:
+    """``allocate_batch`` over ``replicas`` rows against as many unchecked calls."""
+    indptr = _even_indptr(n_orders, n_suppliers)
+    quantity = rng.exponential(1.0, (replicas, n_orders))
+    capacity = SHORTAGE * np.add.reduceat(quantity, indptr[:-1], axis=1)
+    per_order = {"lexicographic": {"priority": rng.integers(0, PRIORITY_CLASSES, n_orders)
+                                   .astype(float)},
+                 "turn_and_earn": {"weight": rng.uniform(*WEIGHTS, n_orders)}}
+    rows = []
+    for rule in RULES:
+        batch, serial = time_batch(capacity, indptr, quantity, rule, per_order.get(rule, {}),
+                                   repeat)
+        size = BYTES_PER_ORDER[rule] * n_orders * replicas
+        rows += [Row("batch", rule, "random", n_orders, n_suppliers, replicas, name, seconds, size)
+                 for name, seconds in (("batch", batch), ("serial", serial))]
+    return rows
+
+
+def start_up_rows(cold: bool) -> list[Row]:
+    """Fresh-process import and first call: cold and warm numba cache, or warm only."""
+    def rows_of(label: str, measured: tuple[float, float]) -> list[Row]:
+        inside, wall = measured
+        return [Row("start_up", "uniform", "", 3, 1, 1, label, inside, 0),
+                Row("start_up", "uniform", "", 3, 1, 1, f"{label}_process", wall, 0)]
+
+    if not cold:
+        return rows_of("warm", start_up_seconds(None))
+    with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
+        first = start_up_seconds(cache)
+        return rows_of("cold", first) + rows_of("warm", start_up_seconds(cache))
+
+
+# ---- report -----------------------------------------------------------------------------
+
+
+def _lookup(rows: Iterable[Row]) -> dict[tuple, float]:
+    """Seconds by (section, rule, instance, E, S, implementation)."""
+    return {(r.section, r.rule, r.instance, r.n_orders, r.n_suppliers, r.implementation):
+            r.seconds for r in rows}
+
+
+def _case(r: Row) -> tuple[str, str, int, int]:
+    return r.rule, r.instance, r.n_orders, r.n_suppliers
+
+
+def _ms(seconds: float) -> str:
+    return "skipped" if math.isnan(seconds) else f"{seconds * 1e3:.3f}"
+
+
+def _ratio(a: float, b: float) -> str:
+    return "" if math.isnan(a) or math.isnan(b) or b <= 0 else f"{a / b:.1f}"
+
+
+def _table(title: str, header: Sequence[str], lines: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(c) for c in column) for column in zip(header, *lines, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True))
+
+    return "\n".join([title, line(header), line(["-" * w for w in widths])]
+                     + [line(cells) for cells in lines])
+
+
+def _kernel_table(rows: Sequence[Row], at: dict[tuple, float]) -> str:
+    lines = []
+    for r in rows:
+        numpy_s, python_s = at["kernel", *_case(r), "numpy"], at["kernel", *_case(r), "python"]
+        copy_s = at.get(("copy", "", "", r.n_orders, 0, "copy"), math.nan)
+        lines.append([r.rule, r.instance, str(r.n_orders), str(r.n_suppliers), _ms(r.seconds),
+                      _ms(numpy_s), _ms(python_s), _ratio(numpy_s, r.seconds),
+                      _ratio(python_s, r.seconds), f"{r.bytes / r.seconds / 1e9:.2f}",
+                      f"{r.seconds / r.n_orders * 1e9:.2f}", _ms(copy_s),
+                      _ratio(r.seconds, copy_s)])
+    return _table("kernel: median ms per call; GB/s = bytes touched / time; copy(E) = "
+                  "np.copyto of E float64",
+                  ["rule", "instance", "E", "S", "numba", "numpy", "python", "numpy/numba",
+                   "python/numba", "GB/s", "ns/order", "copy(E)", "numba/copy"], lines)
+
+
+def format_report(rows: Sequence[Row]) -> str:
+    """The benchmark as text tables: kernel, per call, batch, start-up, memory copy."""
+    at = _lookup(rows)
+
+    def of(section: str, implementation: str) -> list[Row]:
+        return [r for r in rows if (r.section, r.implementation) == (section, implementation)]
+
+    blocks = []
+    if of("kernel", "numba"):
+        blocks.append(_kernel_table(of("kernel", "numba"), at))
+    if of("per_call", "unchecked"):
+        blocks.append(_table("per call (µs)", ["rule", "E", "S", "unchecked", "allocate"], [
+            [r.rule, str(r.n_orders), str(r.n_suppliers), f"{r.seconds * 1e6:.2f}",
+             f"{at['per_call', *_case(r), 'allocate'] * 1e6:.2f}"]
+            for r in of("per_call", "unchecked")]))
+    if of("batch", "batch"):
+        blocks.append(_table(
+            f"batch over R replicas (ms per call; {os.cpu_count()} CPUs)",
+            ["rule", "R", "E", "S", "batch", "serial", "Morders/s", "speed-up"],
+            [[r.rule, str(r.replicas), str(r.n_orders), str(r.n_suppliers), _ms(r.seconds),
+              _ms(serial := at["batch", *_case(r), "serial"]),
+              f"{r.replicas * r.n_orders / r.seconds / 1e6:.1f}", _ratio(serial, r.seconds)]
+             for r in of("batch", "batch")]))
+    starts = [r for r in rows if r.section == "start_up"]
+    if starts:
+        blocks.append(_table("start-up: fresh process, import abm.allocation + first call",
+                             ["cache", "seconds"],
+                             [[r.implementation, f"{r.seconds:.3f}"] for r in starts]))
+    for r in of("copy", "copy"):
+        if r.bytes == 2 * COPY_BYTES:
+            blocks.append(f"memory copy: np.copyto of {COPY_BYTES // 2**20} MB in {_ms(r.seconds)}"
+                          f" ms: {r.bytes / r.seconds / 1e9:.2f} GB/s (read + write)")
+    return "\n\n".join(blocks)
+
+
+def _verdict(measured: float | None, limit: float, at_most: bool, text: str) -> tuple[str, str]:
+    if measured is None or math.isnan(measured):
+        return "", "not measured"
+    ok = measured <= limit if at_most else measured >= limit
+    return text.format(measured), "PASS" if ok else "MISS"
+
+
+def _growth(rows: Sequence[Row], rule: str, instance: str) -> float | None:
+    """Time per order at the largest E over time per order at E = 10⁴ (worst case, S = 10)."""
+    per_order = {r.n_orders: r.seconds / r.n_orders for r in rows
+                 if (r.section, r.rule, r.instance, r.n_suppliers, r.implementation)
+                 == ("kernel", rule, instance, WORST_SUPPLIERS[0], "numba")}
+    largest = max(per_order, default=0)
+    if 10_000 not in per_order or largest <= 10_000:
+        return None
+    return per_order[largest] / per_order[10_000]
+
+
+def targets(rows: Sequence[Row]) -> list[list[str]]:
+    """The issue's targets as [target, measured, verdict], the verdict PASS, MISS or
+    ``not measured``."""
+    at = _lookup(rows)
+    size = (TARGET_ORDERS, TARGET_SUPPLIERS)
+
+    def kernel(rule: str, implementation: str) -> float:
+        return at.get(("kernel", rule, "random", *size, implementation), math.nan)
+
+    copy = at.get(("copy", "", "", TARGET_ORDERS, 0, "copy"), math.nan)
+    found = [
+        ["proportional E=1e6 S=100: numba <= numpy",
+         *_verdict(kernel("proportional", "numba") / kernel("proportional", "numpy"), 1.0, True,
+                   "numba/numpy = {:.2f}")],
+        [f"proportional E=1e6 S=100: <= {COPY_FACTOR:g} same-size copies",
+         *_verdict(kernel("proportional", "numba") / copy, COPY_FACTOR, True,
+                   "numba/copy = {:.2f}")],
+    ]
+    for rule in ("uniform", "turn_and_earn"):
+        found += [
+            [f"{rule} E=1e6 S=100: <= {WATER_FILL_TARGET_S * 1e3:g} ms",
+             *_verdict(kernel(rule, "numba") * 1e3, WATER_FILL_TARGET_S * 1e3, True,
+                       "{:.2f} ms")],
+            [f"{rule} E=1e6 S=100: >= {NUMPY_SPEEDUP:g}x numpy",
+             *_verdict(kernel(rule, "numpy") / kernel(rule, "numba"), NUMPY_SPEEDUP, False,
+                       "numpy/numba = {:.1f}")],
+        ]
+        found += [[f"{rule} {instance} worst case: not quadratic",
+                   *_verdict(_growth(rows, rule, instance), LINEAR_GROWTH, True,
+                             "ns/order x{:.2f} from E=1e4 to the largest E")]
+                  for instance in ("geometric", "newton")]
+    calls = [r.seconds for r in rows if (r.section, r.implementation) == ("per_call", "unchecked")]
+    warm = [r.seconds for r in rows if (r.section, r.implementation) == ("start_up", "warm")]
+    found += [
+        [f"unchecked call at E <= 1000: <= {CALL_TARGET_S * 1e6:g} us",
+         *_verdict(max(calls, default=math.nan) * 1e6, CALL_TARGET_S * 1e6, True,
+                   "slowest {:.2f} us")],
+        [f"warm-cache fresh process, import + first call: < {WARM_START_TARGET_S:g} s",
+         *_verdict(warm[0] if warm else None, WARM_START_TARGET_S, True, "{:.3f} s")],
+    ]
+    return found
+
+
+def write_csv(rows: Sequence[Row], path: Path) -> None:
+    """Write the rows as a CSV table with :data:`COLUMNS`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        writer.writerows(astuple(r) for r in rows)
+
+
+def run_kernel_benchmark(*, sizes: Sequence[int] = SIZES, suppliers: Sequence[int] = SUPPLIERS,
+                         repeat: int = REPEAT, replicas: int = REPLICAS, cold_start: bool = True,
+                         start_up: bool = True,
+                         progress: Callable[[str], None] = lambda line: None) -> list[Row]:
+    """Run every section of the kernel benchmark.
+
+    Parameters
+    ----------
+    sizes, suppliers : sequence of int
+        Numbers of orders E and of suppliers S of the kernel table.
+    repeat : int
+        Timed samples per measurement (the median is reported).
+    replicas : int
+        Replicas of the batch timing (0 skips it).
+    cold_start : bool
+        Time a fresh process with an empty numba cache too (it compiles the kernel).
+    start_up : bool
+        Time fresh processes at all.
+    progress : callable
+        Called with a line of text as each measurement ends.
+
+    Returns
+    -------
+    list of Row
+    """
+    rng = run_streams(SEED)["bench"]
+    progress("warm-up: load the numba cache")
+    allocate([6.0], [0, 3], [1.0, 4.0, 7.0], rule="uniform")
+    rows = kernel_rows(sorted(sizes), sorted(suppliers), repeat, rng, progress)
+    progress("memory copies")
+    rows += copy_rows(sorted(sizes), repeat)
+    progress("per-call cost at E <= 1000")
+    rows += per_call_rows(repeat, rng)
+    if replicas > 0:
+        n = min(BATCH_SIZE[0], max(sizes))
+        progress(f"batch: {replicas} replicas of E={n}")
+        rows += batch_rows(n, min(BATCH_SIZE[1], n), replicas, repeat, rng)
+    if start_up:
+        progress("fresh-process start-up" + (" (cold cache compiles the kernel)" if cold_start
+                                              else ""))
+        rows += start_up_rows(cold_start)
+    return rows
+
+
+def _counts(text: str) -> list[int]:
+    values = [int(float(x)) for x in text.split(",") if x]
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return values
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``capex-abm bench`` (each flag maps to one library argument)."""
+    top = argparse.ArgumentParser(prog="capex-abm bench", description="Benchmarks: ``kernel`` "
+                                  "times the allocation kernel, ``model`` the whole model.")
+    benchmarks = top.add_subparsers(dest="benchmark", required=True)
+    kernel = benchmarks.add_parser("kernel", help="time the allocation kernel",
+                                   description=__doc__.splitlines()[0])
+    kernel.add_argument("--small", action="store_true",
+                        help=f"E up to {SMALL_SIZES[-1]}, S up to {SMALL_SUPPLIERS[-1]}, "
+                             f"{SMALL_REPEAT} repeats, no cold-cache compile (under 30 s)")
+    kernel.add_argument("--repeat", type=int, metavar="N",
+                        help=f"timed samples per measurement (default {REPEAT}, "
+                             f"{SMALL_REPEAT} with --small)")
+    kernel.add_argument("--out", metavar="FILE.csv", help="write the table to this CSV file")
+    kernel.add_argument("--sizes", type=_counts, metavar="E,E,...",
+                        help="numbers of orders (overrides the defaults)")
+    kernel.add_argument("--suppliers", type=_counts, metavar="S,S,...",
+                        help="numbers of suppliers (overrides the defaults)")
+    kernel.add_argument("--replicas", type=int, default=REPLICAS, metavar="R",
+                        help=f"replicas of the batch timing (default {REPLICAS}; 0 skips it)")
+    kernel.add_argument("--no-start-up", action="store_true",
+                        help="skip the fresh-process start-up timings")
+    benchmarks.add_parser("model", help="time the whole model (see `capex-abm bench model -h`)",
+                          add_help=False)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``capex-abm bench``; prints progress and the tables, returns 0."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["model"]:  # all its arguments, --help too, are abm.bench_model's
+        from abm import bench_model
+
+        return bench_model.main(argv[1:])
+    args = parser().parse_args(argv)
+    repeat = args.repeat or (SMALL_REPEAT if args.small else REPEAT)
+    start = time.perf_counter()
+    rows = run_kernel_benchmark(
+        sizes=args.sizes or (SMALL_SIZES if args.small else SIZES),
+        suppliers=args.suppliers or (SMALL_SUPPLIERS if args.small else SUPPLIERS),
+        repeat=max(1, repeat), replicas=args.replicas, cold_start=not args.small,
+        start_up=not args.no_start_up,
+        progress=lambda line: print(f"bench kernel: {line}", file=sys.stderr, flush=True))
+    print(format_report(rows))
+    print()
+    print(_table("targets", ["target", "measured", "verdict"], targets(rows)))
+    print(f"\nbenchmark took {time.perf_counter() - start:.1f} s")
+    if args.out:
+        write_csv(rows, Path(args.out))
+        print(f"table: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

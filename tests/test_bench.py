@@ -1,0 +1,53 @@
+"""Smoke test of ``capex-abm bench kernel`` at a tiny size (no timing assertions)."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+
+from abm import bench
+from abm.cli import main
+
+
+def test_bench_kernel_writes_every_section(tmp_path, capsys):
+    out = tmp_path / "kernel.csv"
+    status = main(["bench", "kernel", "--small", "--sizes", "300", "--suppliers", "1,10",
+                   "--repeat", "1", "--replicas", "2", "--out", str(out)])
+    assert status == 0
+    text = capsys.readouterr().out
+    for title in ("kernel:", "per call", "batch over R replicas", "start-up", "memory copy",
+                  "targets"):
+        assert title in text
+
+    with out.open() as handle:
+        table = list(csv.DictReader(handle))
+    assert tuple(table[0]) == bench.COLUMNS
+    kernel = {(r["rule"], r["instance"], r["n_orders"], r["n_suppliers"], r["implementation"])
+              for r in table if r["section"] == "kernel"}
+    for rule in bench.RULES:
+        for suppliers in ("1", "10"):
+            for implementation in ("numba", "numpy", "python"):
+                assert (rule, "random", "300", suppliers, implementation) in kernel
+    for instance in ("geometric", "newton"):
+        assert ("uniform", instance, "300", "10", "numba") in kernel
+    sections = {r["section"] for r in table}
+    assert sections == {"kernel", "copy", "per_call", "batch", "start_up"}
+    assert {r["implementation"] for r in table if r["section"] == "start_up"} == {
+        "warm", "warm_process"}
+    assert len([r for r in table if r["section"] == "per_call"]) == 2 * 4 * len(bench.CALL_SIZES)
+    assert all(float(r["seconds"]) > 0 for r in table if r["status"] == "ok")
+
+
+def test_worst_case_books_are_what_they_claim():
+    np.testing.assert_array_equal(bench.geometric_book(5), np.array([1, 2, 4, 8, 16]) * 1e6 / 16)
+    book = bench.newton_book(700, bench.run_streams(0)["demand"])
+    # Newton's iteration from level 1 (capacity = number of orders) settles a seventh a step
+    capacity, settled_units, active, level, steps = float(book.size), 0.0, book, 1.0, 0
+    while (below := active < level).any():
+        assert below.sum() == active.size // 7
+        settled_units += active[below].sum()
+        active = active[~below]
+        level = (capacity - settled_units) / active.size
+        steps += 1
+    assert steps >= 10
