@@ -76,7 +76,7 @@ class Buyer(mesa.Agent):
         self.ordering = ordering
         self.installed = traits.share * demand_now * buyers.initial_fleet_ratio
         self.in_transit: deque[float] = deque([0.0] * buyers.install_lag_months)
-        self.requirement = traits.share * demand_now - self.installed
+        self.requirement = max(0.0, traits.share * demand_now - self.installed)
         """True unfilled need (units); at step 0 the gap left from before the run."""
         self.retired = 0.0
         self.expected_fill = 1.0

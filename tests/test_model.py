@@ -89,6 +89,13 @@ def test_units_are_conserved_every_month(rule, extra):
             assert abs(residual) <= 1e-9 * scale, (model.month, account, residual)
 
 
+def test_a_fleet_above_demand_at_the_start_is_no_negative_order():
+    model = CapexModel(buyers__initial_fleet_ratio=1.3, run__months=24)
+    measures = model.run()
+    assert measures["backlog"].min() >= 0.0 and measures["unfilled_need"][0] == 0.0
+    assert max(abs(r) for r in model.unit_balance().values()) < 1e-3
+
+
 def test_buyers_are_heterogeneous_and_drawn_from_the_seed():
     first = [b.traits for b in CapexModel(rng=3).buyers.values()]
     again = [b.traits for b in CapexModel(rng=3).buyers.values()]
