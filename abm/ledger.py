@@ -50,8 +50,6 @@ class Ledger:
         """Net cash the modelled economy has paid to the outside (cents)."""
         self.flows: dict[tuple[str, str], int] = defaultdict(int)
         """This month's booked cents by (agent, account); cash and non-cash."""
-        self.totals: dict[tuple[str, str], int] = defaultdict(int)
-        """Cumulative booked cents by (agent kind, account)."""
         self.balances: dict[str, int] = defaultdict(int)
         """Cumulative booked cash flows by agent (cents): what its cash must be."""
         self._kinds: dict[str, str] = {}
@@ -96,7 +94,6 @@ class Ledger:
         agent.cash_cents += cents
         self.balances[node] += cents
         self.flows[node, account] += cents
-        self.totals[self._kinds[node], account] += cents
 
     def book(self, agent: HasCash, dollars: float, account: str) -> int:
         """Record a non-cash loss (≥ 0 US$) such as depreciation; return the cents."""
@@ -107,13 +104,7 @@ class Ledger:
             raise ValueError(f"book: amount {dollars!r} US$ is negative")
         self._by_kind = None
         self.flows[agent.node, account] += cents
-        self.totals[self._kinds[agent.node], account] += cents
         return cents
-
-    def cash_flow_cents(self, node: str) -> int:
-        """This month's net booked cash flow of one agent (cents)."""
-        return sum(c for (n, account), c in self.flows.items()
-                   if n == node and account in CASH_ACCOUNTS)
 
     def month_total(self, account: str, kind: str | None = None) -> float:
         """This month's total of an account (US$), over all agents or one kind."""
@@ -125,11 +116,3 @@ class Ledger:
                 self._by_kind[self._kinds[n], a] += c
         return sum(c for (k, a), c in self._by_kind.items()
                    if a == account and (kind is None or k == kind)) / 100.0
-
-    def cumulative(self, account: str) -> dict[str, float]:
-        """Cumulative total of an account by agent kind (US$)."""
-        out: dict[str, float] = {}
-        for (kind, a), cents in self.totals.items():
-            if a == account:
-                out[kind] = out.get(kind, 0.0) + cents / 100.0
-        return out

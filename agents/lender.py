@@ -53,10 +53,6 @@ class Lender(mesa.Agent):
         self.cash_cents = 0
         self.loans: dict[str, Loan] = {}
         self.recent_losses: deque[float] = deque([0.0] * 12, maxlen=12)
-        self.lost = 0.0
-        """Cumulative loan losses (US$)."""
-        self.lent = 0.0
-        """Cumulative amount lent (US$)."""
         self.rate = 0.0
         """Interest per month this month (set once a month)."""
 
@@ -85,7 +81,6 @@ class Lender(mesa.Agent):
         loan = self.loans.setdefault(borrower, Loan())
         loan.principal += amount
         loan.instalment += amount / self.params.loan_term_months
-        self.lent += amount
 
     def record_repayment(self, borrower: str, amount: float) -> None:
         """A borrower repaid ``amount`` of principal."""
@@ -107,7 +102,6 @@ class Lender(mesa.Agent):
         loan = self.loans.pop(borrower, Loan())
         loss = max(0.0, loan.principal - recovered)
         self.recent_losses[-1] += loss
-        self.lost += loss
         return loss
 
     def close_month(self) -> None:
