@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from abm import allocation_reference
-from abm.allocation import RULES, allocate, allocate_batch, allocate_unchecked
+from abm.allocation import (
+    _PACKED_BELOW,
+    _SAMPLED_FROM,
+    RULES,
+    allocate,
+    allocate_batch,
+    allocate_unchecked,
+)
 from tests.allocation_contract import check_allocation_contract
 
 IMPLEMENTATIONS = {"numba": allocate, "reference": allocation_reference.allocate}
@@ -41,6 +48,33 @@ def problems(draw, integer: bool = False):
     priority = np.array(draw(st.lists(st.integers(0, 3), min_size=n_orders, max_size=n_orders)))
     weight = np.array(draw(st.lists(st.floats(0.1, 10.0), min_size=n_orders, max_size=n_orders)))
     return capacity, indptr, quantity, priority.astype(float), weight
+
+
+ORDER_SIZES = {
+    "exponential": lambda rng, n: rng.exponential(1.0, n),
+    "lognormal": lambda rng, n: rng.lognormal(0.0, 4.0, n),  # sizes over ~10 decades
+    "few values": lambda rng, n: rng.integers(0, 4, n).astype(float),  # ties and zeros
+    "equal": lambda rng, n: np.full(n, 3.0),
+}
+
+
+@st.composite
+def long_books(draw):
+    """Suppliers with books long enough for the kernel's pass-based paths: from
+    _PACKED_BELOW orders (passes from the lowest level) to past _SAMPLED_FROM (a
+    sampled start), with sizes, capacities and weights from a drawn seed."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    sizes = draw(st.lists(st.one_of(st.integers(_PACKED_BELOW, 300),
+                                    st.integers(_SAMPLED_FROM, 3 * _SAMPLED_FROM)),
+                          min_size=1, max_size=3))
+    indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    quantity = ORDER_SIZES[draw(st.sampled_from(sorted(ORDER_SIZES)))](rng, int(indptr[-1]))
+    share = draw(st.lists(st.sampled_from([0.0, 1e-6, 0.3, 0.5, 0.9, 0.999999, 2.0]),
+                          min_size=len(sizes), max_size=len(sizes)))
+    capacity = np.add.reduceat(quantity, indptr[:-1]) * np.array(share)
+    priority = rng.integers(0, draw(st.sampled_from([1, 3, 50])), quantity.size).astype(float)
+    weight = rng.lognormal(0.0, draw(st.sampled_from([0.0, 0.5, 2.0])), quantity.size)
+    return capacity, indptr, quantity, priority, weight
 
 
 CAP, PTR, Q = [6.0], [0, 3], [1.0, 4.0, 7.0]
@@ -79,6 +113,20 @@ def test_kernel_equals_reference(rule, problem):
     capacity, indptr, quantity, priority, weight = problem
     extra = _extra(rule, priority, weight)
     fast = allocate(capacity, indptr, quantity, rule=rule, **extra)
+    slow = allocation_reference.allocate(capacity, indptr, quantity, rule=rule, **extra)
+    np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("rule", RULES)
+@settings(max_examples=40, deadline=None)
+@given(problem=long_books())
+def test_long_books_keep_the_contract_and_equal_the_reference(rule, problem):
+    """The pass-based paths (long books, sampled starts) against the reference, which
+    sorts; capacities within rounding of a book's total included."""
+    capacity, indptr, quantity, priority, weight = problem
+    extra = _extra(rule, priority, weight)
+    fast = allocate(capacity, indptr, quantity, rule=rule, **extra)
+    check_allocation_contract(capacity, indptr, quantity, fast)
     slow = allocation_reference.allocate(capacity, indptr, quantity, rule=rule, **extra)
     np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-9)
 

@@ -7,7 +7,9 @@ import csv
 import numpy as np
 
 from abm import bench
+from abm import model as model_module
 from abm.cli import main
+from abm.config import load_scenario
 
 
 def test_bench_kernel_writes_every_section(tmp_path, capsys):
@@ -37,6 +39,23 @@ def test_bench_kernel_writes_every_section(tmp_path, capsys):
         "warm", "warm_process"}
     assert len([r for r in table if r["section"] == "per_call"]) == 2 * 4 * len(bench.CALL_SIZES)
     assert all(float(r["seconds"]) > 0 for r in table if r["status"] == "ok")
+    for n, s in bench.CALL_SIZES:
+        assert f"unchecked call at E={n} S={s}: <= 5 us" in text
+
+
+def test_model_sized_call_is_the_baseline_models_largest(monkeypatch):
+    """CALL_SIZES says (20, 3) is the size of the baseline model's largest call."""
+    sizes = []
+    kernel = model_module.allocate_unchecked
+
+    def recording(capacity, indptr, quantity, *rest):
+        sizes.append((quantity.size, capacity.size))
+        kernel(capacity, indptr, quantity, *rest)
+
+    monkeypatch.setattr(model_module, "allocate_unchecked", recording)
+    model_module.CapexModel(load_scenario("baseline"), rng=1).run()
+    assert max(n for n, _ in sizes) == 20
+    assert max(s for _, s in sizes) == 3
 
 
 def test_worst_case_books_are_what_they_claim():
