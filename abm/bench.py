@@ -13,7 +13,8 @@
   orders) and, for water-filling, two worst cases (``geometric``, ``newton``);
 * **copy** — ``np.copyto`` of a 256 MB array (the machine's memory bandwidth)
   and of E float64 (a same-size copy, the yardstick of the proportional rule);
-* **per_call** — µs per call at E ≤ 1 000 of the unchecked kernel and of the
+* **per_call** — µs per call at E ≤ 1 000 (:data:`CALL_SIZES`, the baseline
+  model's largest call among them) of the unchecked kernel and of the
   validating wrapper :func:`abm.allocation.allocate`;
 * **batch** — :func:`abm.allocation.allocate_batch` over R replicas against R
   calls of the unchecked kernel;
