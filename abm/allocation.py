@@ -64,8 +64,8 @@ PROPORTIONAL, UNIFORM, LEXICOGRAPHIC, TURN_AND_EARN = (RULES[name] for name in R
 #
 # A call that passes arrays to a function the compiler does not inline costs two
 # atomic reference-count updates per array, 100-400 ns a call on a small book: the
-# kernel computes each supplier's allocation in its own loop, and the pass the
-# water-filling repeats (_fill) is inlined.
+# kernel computes each supplier's allocation in its own loop, and the water-filling's
+# repeated pass (_fill) and short-book steps (_packed_level, _settle) are inlined.
 #
 # Sums the compiler may vectorise run in _LANES lanes (lane j adds elements j,
 # j + _LANES, …), then the lanes are summed in a fixed order: no sum is ever
@@ -172,7 +172,7 @@ def _fill(q, w, level, fill, weight, total):
     return _ordered_sum(fill), capped, count, 0.0 if total is None else _ordered_sum(total)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _settle(q, w, m, level, sq, sw):
     """One step over the first ``m`` orders of ``q``/``w``: settle those with
     q < level · w, pack the others at the front of ``sq``/``sw`` (which may be
@@ -336,7 +336,7 @@ def _water_level(q, w, capacity, sq, sw, lane_a, lane_b, lane_c):
     return _newton(sq[:k], sw[:k], capacity - settled, 0.0, kept, sq, sw)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _packed_level(q, w, capacity, sq, sw):
     """:func:`_water_level` for a book shorter than _PACKED_BELOW: Newton's iteration on
     packed orders, with no pass over lanes."""
@@ -351,19 +351,24 @@ def _packed_level(q, w, capacity, sq, sw):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _cut_sums(q, p, m, pivot, below, at):
+def _short_cut_sums(q, p, m, pivot):
     """Units of the first ``m`` orders with priority p < pivot and with p == pivot, and
-    the number of the latter. In lanes (``below`` and ``at`` are scratch, order i adds to
-    lane i mod _LANES) unless m < _PACKED_BELOW."""
-    if m < _PACKED_BELOW:
-        under = 0.0
-        group = 0.0
-        members = 0
-        for i in range(m):
-            under += q[i] if p[i] < pivot else 0.0
-            group += q[i] if p[i] == pivot else 0.0
-            members += p[i] == pivot
-        return under, group, members
+    the number of the latter, for m < _PACKED_BELOW."""
+    under = 0.0
+    group = 0.0
+    members = 0
+    for i in range(m):
+        under += q[i] if p[i] < pivot else 0.0
+        group += q[i] if p[i] == pivot else 0.0
+        members += p[i] == pivot
+    return under, group, members
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cut_sums(q, p, m, pivot, below, at):
+    """:func:`_short_cut_sums` in lanes (``below`` and ``at`` are scratch; order i adds
+    to lane i mod _LANES), for any m (a short-book branch here would cost the pass its
+    vectorisation)."""
     for j in range(_LANES):
         below[j] = 0.0
         at[j] = 0.0
@@ -410,7 +415,10 @@ def _priority_cut(q, p, capacity, sq, sp, below, at):
     m = q.size
     while m > 0:
         pivot = _median3(p[0], p[m // 2], p[m - 1])
-        under, group, members = _cut_sums(q, p, m, pivot, below, at)
+        if m < _PACKED_BELOW:
+            under, group, members = _short_cut_sums(q, p, m, pivot)
+        else:
+            under, group, members = _cut_sums(q, p, m, pivot, below, at)
         if under > left:
             keep_below = True
         elif under + group <= left:
@@ -448,17 +456,6 @@ def _short_priority_cut(q, p, capacity):
             return cut, left, group if members else 1.0, members
         left -= group
         served = cut
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _lexicographic_cut(q, p, capacity, sq, sp, below, at):
-    """The priority number served in part (inf when Σ q ≤ capacity: all are served),
-    the units it gets, and its orders' units and number."""
-    if _ordered_sum(q) <= capacity:
-        return np.inf, 0.0, 1.0, 0
-    if q.size < _PACKED_BELOW:
-        return _short_priority_cut(q, p, capacity)
-    return _priority_cut(q, p, capacity, sq, sp, below, at)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -522,8 +519,13 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out):
                 o[i] = min(q[i], level * w[i])
         else:  # lexicographic: orders before the cut are met, those at it share what is left
             p = priority[a:b]
-            cut, left, group, members = _lexicographic_cut(q, p, capacity[s], sq, sw,
-                                                           lane_a, lane_b)
+            if _ordered_sum(q) <= capacity[s]:
+                cut, left, group, members = np.inf, 0.0, 1.0, 0  # all are served
+            elif b - a < _PACKED_BELOW:
+                cut, left, group, members = _short_priority_cut(q, p, capacity[s])
+            else:
+                cut, left, group, members = _priority_cut(q, p, capacity[s], sq, sw, lane_a,
+                                                          lane_b)
             fraction = left / group
             single = members == 1  # exact: a lone order at the cut takes what is left
             for i in range(b - a):
