@@ -73,15 +73,18 @@ PROPORTIONAL, UNIFORM, LEXICOGRAPHIC, TURN_AND_EARN = (RULES[name] for name in R
 _LANES = 32
 # Water-filling: a book shorter than _PACKED_BELOW orders runs Newton's iteration on
 # packed orders; a book of at least _SAMPLED_FROM orders starts it from the level of
-# a strided sample of _SAMPLE orders, and its first pass also sums the book; after
-# _FULL_PASSES passes over the whole book the orders still in play are packed, and a
-# step that settles fewer than 1/_SLOW_SHRINK of them is followed by a pivot split:
-# no input makes it quadratic. The lexicographic cut of a book shorter than
+# a strided sample of _SAMPLE orders, and its first pass also sums the book; a step
+# after one that capped or settled at most _FEW_MOVED orders first counts the orders
+# it caps, which settles it in a cheaper pass when it is exact (the usual last step);
+# after _FULL_PASSES passes over the whole book the orders still in play are packed,
+# and a step that settles fewer than 1/_SLOW_SHRINK of them is followed by a pivot
+# split: no input makes it quadratic. The lexicographic cut of a book shorter than
 # _PACKED_BELOW serves its priority levels one pass each.
 _PACKED_BELOW = 32
 _SAMPLE = 128
 _SAMPLED_FROM = 32 * _SAMPLE
 _FULL_PASSES = 6
+_FEW_MOVED = 32
 _SLOW_SHRINK = 8
 
 
@@ -170,6 +173,18 @@ def _fill(q, w, level, fill, weight, total):
         count += x >= t
     capped = float(count) if w is None else _ordered_sum(weight)
     return _ordered_sum(fill), capped, count, 0.0 if total is None else _ordered_sum(total)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _capped(q, w, level):
+    """The number of orders the level caps (q ≥ level · w; ``w`` None: unit weights)."""
+    count = 0
+    for i in range(q.size):
+        if w is None:
+            count += q[i] >= level
+        else:
+            count += q[i] >= level * w[i]
+    return count
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -297,10 +312,10 @@ def _water_level(q, w, capacity, sq, sw, lane_a, lane_b, lane_c):
     Newton's iteration on the concave, piecewise-linear fill curve, in passes over
     the whole book: from any start one step lands at or below the level, and from
     below the steps rise to it; it has converged when a step caps the same orders
-    as the step before. A book of _SAMPLED_FROM orders or more starts from the level
-    of a sample, its first pass also taking Σ q; a shorter one starts from the lowest
-    level, capacity / Σ w. After _FULL_PASSES passes the orders still in play are
-    packed.
+    as the step before (a count settles that, after a step that moved few orders). A
+    book of _SAMPLED_FROM orders or more starts from the level of a sample, its first
+    pass also taking Σ q; a shorter one starts from the lowest level, capacity / Σ w.
+    After _FULL_PASSES passes the orders still in play are packed.
     """
     fill = weight = 0.0
     count = 0
@@ -317,15 +332,20 @@ def _water_level(q, w, capacity, sq, sw, lane_a, lane_b, lane_c):
     if q.size < _SAMPLED_FROM:
         level = _lowest_level(q, w, capacity)
         fill, weight, count, _ = _fill(q, w, level, lane_a, lane_b, None)
+    moved = q.size  # orders the last step capped or settled
     for _ in range(_FULL_PASSES):
         if weight > 0.0:
             level += (capacity - fill) / weight
+            # After a step that moved few orders this one is likely exact: count first.
+            if moved <= _FEW_MOVED and _capped(q, w, level) == count:
+                return level
         else:
             level = _lowest_level(q, w, capacity)
         before = count
         fill, weight, count, _ = _fill(q, w, level, lane_a, lane_b, None)
         if count == before and weight > 0.0:
             return level + (capacity - fill) / weight
+        moved = abs(count - before)
     if weight > 0.0:
         level = min(level, level + (capacity - fill) / weight)
     else:
