@@ -280,6 +280,20 @@ def _newton(q, w, left, fixed, kept, sq, sw):
     return max(level, 0.0)
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _packed_level(q, w, capacity, sq, sw):
+    """The water level by Newton's iteration on packed orders, with no pass over lanes
+    (a book shorter than _PACKED_BELOW, or a sample); inf when Σ q ≤ capacity."""
+    total = _ordered_sum(q)
+    if total <= capacity:
+        return np.inf
+    if capacity <= 0.0:
+        return 0.0
+    if w is None:
+        return _newton(q, None, capacity, 0.0, float(q.size), sq, None)
+    return _newton(q, w, capacity, 0.0, _ordered_sum(w), sq, sw)
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _sample_level(q, w, capacity, sq, sw):
     """The water level of a strided sample of _SAMPLE orders, for the share of
@@ -289,14 +303,12 @@ def _sample_level(q, w, capacity, sq, sw):
         sq[j] = q[j * stride]
         if w is not None:
             sw[j] = w[j * stride]
-    sample = sq[:_SAMPLE]
     share = capacity * _SAMPLE / q.size
-    if _ordered_sum(sample) <= share:
-        return 0.0
     if w is None:
-        return _newton(sample, None, share, 0.0, float(_SAMPLE), sq, sw)
-    weights = sw[:_SAMPLE]
-    return _newton(sample, weights, share, 0.0, _ordered_sum(weights), sq, sw)
+        level = _packed_level(sq[:_SAMPLE], None, share, sq, None)
+    else:
+        level = _packed_level(sq[:_SAMPLE], sw[:_SAMPLE], share, sq, sw)
+    return 0.0 if level == np.inf else level
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -354,20 +366,6 @@ def _water_level(q, w, capacity, sq, sw, lane_a, lane_b, lane_c):
     if w is None:
         return _newton(sq[:k], None, capacity - settled, 0.0, kept, sq, sw)
     return _newton(sq[:k], sw[:k], capacity - settled, 0.0, kept, sq, sw)
-
-
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _packed_level(q, w, capacity, sq, sw):
-    """:func:`_water_level` for a book shorter than _PACKED_BELOW: Newton's iteration on
-    packed orders, with no pass over lanes."""
-    total = _ordered_sum(q)
-    if total <= capacity:
-        return np.inf
-    if capacity <= 0.0:
-        return 0.0
-    if w is None:
-        return _newton(q, None, capacity, 0.0, float(q.size), sq, None)
-    return _newton(q, w, capacity, 0.0, _ordered_sum(w), sq, sw)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
