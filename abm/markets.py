@@ -18,6 +18,15 @@ import numpy as np
 from abm.config import DemandParams, MarketParams
 
 
+def monthly_rate(annual: float) -> float:
+    """The monthly rate that compounds to ``annual`` over 12 months (both as fractions).
+
+    >>> round(monthly_rate(0.12682503013196977), 12)
+    0.01
+    """
+    return (1.0 + annual) ** (1.0 / 12.0) - 1.0
+
+
 def _logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -118,7 +127,7 @@ def earning_value(rental_price: float, operating_cost: float, params: MarketPara
     """
     margin = max(0.0, rental_price - operating_cost)
     months = params.economic_life_months / 2.0
-    monthly = (1.0 + params.discount_rate_annual) ** (1.0 / 12.0) - 1.0
+    monthly = monthly_rate(params.discount_rate_annual)
     annuity = months if monthly == 0.0 else (1.0 - (1.0 + monthly) ** -months) / monthly
     return margin * annuity
 

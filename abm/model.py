@@ -34,7 +34,7 @@ from abm.markets import (
 from abm.metrics import trailing_need
 from abm.seeding import run_streams
 from agents.buyer import Buyer, BuyerTraits
-from agents.capacity_firm import CapacityFirm
+from agents.capacity_firm import CapacityFirm, utilisation
 from agents.distributor import Distributor
 from agents.fab import Fab
 from agents.hbm import HbmSupplier
@@ -67,11 +67,6 @@ MAX_SHORTAGE_THRESHOLD = 0.99
 def measurement(model: CapexModel, name: str) -> float:
     """Reporter for Mesa's DataCollector: this month's value of one measure."""
     return model.measures[name]
-
-
-def utilisation(output: float, capacity: float) -> float:
-    """Output ÷ capacity in [0, 1] (rounding can put a full allocation a hair above 1)."""
-    return min(1.0, output / capacity) if capacity > 0.0 else 0.0
 
 
 @dataclass(frozen=True)

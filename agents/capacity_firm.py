@@ -38,6 +38,11 @@ from abm.config import CapacityParams
 from agents.asset_book import AssetBook
 
 
+def utilisation(output: float, capacity: float) -> float:
+    """Output ÷ capacity in [0, 1] (rounding can put a full allocation a hair above 1)."""
+    return min(1.0, output / capacity) if capacity > 0.0 else 0.0
+
+
 class CapacityFirm(mesa.Agent):
     """A supplier with capacity that takes years to build."""
 
@@ -113,5 +118,4 @@ class CapacityFirm(mesa.Agent):
         """Depreciate its capacity, used or idle; the idle share is a cost of overbuilding."""
         charge = self.book.depreciate()
         self.model.ledger.book(self, charge, "depreciation")
-        used = min(1.0, self.output / self.capacity) if self.capacity > 0.0 else 0.0
-        self.idle_cost = charge * (1.0 - used)
+        self.idle_cost = charge * (1.0 - utilisation(self.output, self.capacity))

@@ -2,8 +2,8 @@
 
 Rule: pass-through. Its order with the vendor is what its buyers have on order
 with it, less the units it holds. It rations what it holds among its buyers'
-open orders with the scenario's rule, and takes back units a buyer declines to
-offer them again next month. Because every buyer line is forwarded,
+open orders with the scenario's rule (units a buyer declines go back to the
+vendor, which offers them again). Because every buyer line is forwarded,
 a buyer's duplicate orders on several distributors all reach the vendor: this
 is where duplicates multiply.
 """
@@ -22,7 +22,7 @@ class Distributor(mesa.Agent):
         super().__init__(model)
         self.node = node
         self.inventory = 0.0
-        """Units held, received from the vendor or declined by a buyer."""
+        """Units held, received from the vendor and not yet shipped."""
         self.past_sales = 0.0
         """Smoothed units per month received from the vendor (turn-and-earn weight)."""
 
@@ -31,7 +31,7 @@ class Distributor(mesa.Agent):
         return max(0.0, buyers_outstanding - self.inventory)
 
     def receive(self, units: float) -> None:
-        """Units arrive from the vendor, or come back from a buyer who declined them."""
+        """Units arrive from the vendor."""
         self.inventory += units
 
     def record_sales(self, units: float) -> None:

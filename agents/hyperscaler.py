@@ -7,7 +7,8 @@ Orders by the buyer rule of :mod:`agents.buyer`. Money:
   businesses bring a steady cash flow.
 * **Capex limit.** It pays for deliveries from cash, then from an unsecured
   credit line (``finance.hyperscaler_credit_line_usd``) at the corporate rate;
-  beyond that it declines units it cannot pay for.
+  beyond that it declines units it cannot pay for. The line caps purchases
+  only: running costs and interest it cannot meet from cash are drawn past it.
 * **Capital-market discipline (Q6).** At each quarter end, if its capex has
   risen for ``discipline.quarters`` consecutive quarters while its cloud
   revenue growth slowed in each of them, the board freezes uncommitted orders (those not
@@ -21,6 +22,7 @@ Orders by the buyer rule of :mod:`agents.buyer`. Money:
 
 from __future__ import annotations
 
+from abm.markets import monthly_rate
 from agents.buyer import Buyer
 
 
@@ -60,8 +62,7 @@ class Hyperscaler(Buyer):
         finance = self.model.config.finance
         ledger = self.model.ledger
         ledger.pay(None, self, finance.hyperscaler_other_cash_flow_usd, "other_income")
-        monthly = (1.0 + finance.corporate_rate_annual) ** (1.0 / 12.0) - 1.0
-        ledger.pay(self, None, self.debt * monthly, "interest")
+        ledger.pay(self, None, self.debt * monthly_rate(finance.corporate_rate_annual), "interest")
         repay = min(self.debt, max(0.0, self.cash_cents / 100.0))
         if repay > 0.0:
             ledger.pay(self, None, repay, "principal")

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import mesa
 
 from abm.config import CreditParams
+from abm.markets import monthly_rate
 
 
 @dataclass
@@ -70,11 +71,19 @@ class Lender(mesa.Agent):
         """Interest per month on its loans, from the base rate and the current spread."""
         p = self.params
         annual = p.base_rate_annual + p.spread_annual + p.spread_sensitivity * self.loss_rate()
-        return (1.0 + annual) ** (1.0 / 12.0) - 1.0
+        return monthly_rate(annual)
+
+    def lendable(self) -> float:
+        """The cash it has to lend (US$)."""
+        return max(0.0, self.cash_cents / 100.0)
+
+    def loan_to_value(self, collateral_value: float) -> float:
+        """The most it lends against collateral worth ``collateral_value`` (US$), cash aside."""
+        return self.params.max_ltv * collateral_value
 
     def credit_available(self, collateral_value: float) -> float:
         """What it will lend against collateral worth ``collateral_value`` (US$)."""
-        return min(self.params.max_ltv * collateral_value, max(0.0, self.cash_cents / 100.0))
+        return min(self.loan_to_value(collateral_value), self.lendable())
 
     def record_loan(self, borrower: str, amount: float) -> None:
         """Add ``amount`` to a borrower's loan, amortised over the loan term."""

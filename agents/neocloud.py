@@ -38,8 +38,8 @@ class Neocloud(Buyer):
         if price <= 0.0:
             return float("inf")
         cash = max(0.0, self.cash_cents / 100.0)
-        lendable = max(0.0, self.lender.cash_cents / 100.0)
-        credit_per_unit = min(price, self.lender.params.max_ltv * unit_value)
+        lendable = self.lender.lendable()
+        credit_per_unit = min(price, self.lender.loan_to_value(unit_value))
         own_per_unit = price - credit_per_unit
         by_cash = cash / own_per_unit if own_per_unit > 0.0 else float("inf")
         return min(by_cash, (cash + lendable) / price)

@@ -38,7 +38,8 @@ class UpstreamLines:
 
     def __init__(self, shares: list[float], cycle_time_months: int, monthly_output: float) -> None:
         self.shares = shares
-        self.cycle_time_months = cycle_time_months
+        self.monthly_output = monthly_output
+        """The suppliers' output rate at step 0 (units/month)."""
         self.outstanding = [0.0] * len(shares)
         self.placed = [0.0] * len(shares)
         self.pipeline: deque[float] = deque([monthly_output] * cycle_time_months)
@@ -63,8 +64,7 @@ class UpstreamLines:
         """This month's batch starts its cycle time; the batch that has done it arrives."""
         self.pipeline.append(self.arriving)
         self.arriving = 0.0
-        if len(self.pipeline) > self.cycle_time_months:
-            self.inventory += self.pipeline.popleft()
+        self.inventory += self.pipeline.popleft()
         observed = min(1.0, shipped / ordered) if ordered > 0.0 else 1.0
         self.fill += (observed - self.fill) / 3.0
 
@@ -86,7 +86,7 @@ class Vendor(mesa.Agent):
         """Accelerators built and not yet shipped."""
         self.produced_total = 0.0
         self.output = 0.0
-        self.intake_smoothed = sum(dies.pipeline) / max(1, len(dies.pipeline))
+        self.intake_smoothed = dies.monthly_output
         """Smoothed order intake (units/month); starts at the steady-state output rate."""
         self.backlog = 0.0
         self.price = params.base_price_usd
