@@ -2,7 +2,8 @@
 
 Same signature and contract as :func:`abm.allocation.allocate`; the tests hold
 it equal to :mod:`abm.allocation_reference`. Every rule runs as a handful of
-whole-array operations, without a Python loop over suppliers:
+whole-array operations, without a Python loop over suppliers (but for running
+sums on a skewed layout, below):
 
 * proportional: per-supplier totals by ``np.add.reduceat``, one scale;
 * uniform and turn-and-earn: one sort of the orders by (supplier, q / w) (for
@@ -14,8 +15,12 @@ whole-array operations, without a Python loop over suppliers:
 
 A sort "by (supplier, key)" is an argsort of the key followed by a stable
 argsort of the supplier numbers (a radix sort when they fit in 16 bits).
-Cumulative sums run over the whole array and are differenced per supplier, so
-results agree with the reference to rounding, not bit for bit.
+Running sums go supplier by supplier (the rows of a padded grid; a loop where
+the grid would be mostly padding), so that no
+supplier's sums lose precision to the suppliers before it, and what is left to
+the orders from j on is a suffix sum, never a total less a running sum (which
+cancels when capacity is within rounding of the total). Results agree with the
+reference to rounding, not bit for bit.
 """
 
 from __future__ import annotations
@@ -51,10 +56,36 @@ def _order_by_supplier_then(key: np.ndarray, supplier: np.ndarray) -> np.ndarray
     return by_key[np.argsort(supplier[by_key], kind="stable")]
 
 
-def _exclusive_cumsum(values: np.ndarray, indptr: np.ndarray, supplier: np.ndarray) -> np.ndarray:
-    """For each position, the sum of the earlier values of the same CSR segment."""
-    running = np.concatenate(([0.0], np.cumsum(values)))
-    return running[:-1] - running[indptr[:-1]][supplier]
+def _grid(indptr: np.ndarray) -> np.ndarray | None:
+    """Where each order sits in a (supplier, position) grid, as a boolean mask; None
+    when the grid would be much larger than the orders (a few long books, many short)."""
+    counts = np.diff(indptr)
+    width = int(counts.max(initial=0))
+    if counts.size * width > 4 * int(indptr[-1]) + 1024:
+        return None
+    return np.arange(width) < counts[:, None]
+
+
+def _running_sums(values: np.ndarray, indptr: np.ndarray, backwards: bool) -> np.ndarray:
+    """For each position, the sum of the earlier values of its CSR segment (exclusive),
+    or of its own and the later ones (``backwards``): segment by segment, as the rows
+    of a grid, so that no segment's sums lose precision to another's."""
+    mask = _grid(indptr)
+    if mask is None:  # a loop over segments rather than a grid mostly of padding
+        out = np.zeros_like(values)
+        for a, b in zip(indptr[:-1], indptr[1:], strict=True):
+            if backwards:
+                out[a:b] = np.cumsum(values[a:b][::-1])[::-1]
+            elif b - a > 1:
+                out[a + 1:b] = np.cumsum(values[a:b - 1])
+        return out
+    table = np.zeros(mask.shape)
+    table[mask] = values
+    if backwards:
+        return np.cumsum(table[:, ::-1], axis=1)[:, ::-1][mask]
+    before = np.zeros(mask.shape)
+    before[:, 1:] = np.cumsum(table[:, :-1], axis=1)
+    return before[mask]
 
 
 def _proportional(capacity, indptr, quantity):
@@ -76,8 +107,8 @@ def _water_fill(capacity, indptr, quantity, weight):
         ratio = quantity / weight
         order = _order_by_supplier_then(ratio, supplier)
         q, r, w = quantity[order], ratio[order], weight[order]
-        from_here = _segment_sums(w, indptr)[supplier] - _exclusive_cumsum(w, indptr, supplier)
-    before = _exclusive_cumsum(q, indptr, supplier)
+        from_here = _running_sums(w, indptr, backwards=True)
+    before = _running_sums(q, indptr, backwards=False)
     # Sorted order j is met in full iff the fill at level r_j, before_j + r_j · from_here_j,
     # fits; the met orders are a prefix of the supplier's sorted orders.
     met = before + r * from_here <= capacity[supplier]
@@ -103,7 +134,7 @@ def _lexicographic(capacity, indptr, quantity, priority):
     group_supplier = s[group_start]
     group_ptr = np.searchsorted(group_supplier, np.arange(indptr.size), side="left")
     left = np.maximum(
-        capacity[group_supplier] - _exclusive_cumsum(group_sum, group_ptr, group_supplier), 0.0
+        capacity[group_supplier] - _running_sums(group_sum, group_ptr, backwards=False), 0.0
     )
     share = np.ones_like(group_sum)
     short = group_sum > left

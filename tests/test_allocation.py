@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from abm import allocation_reference
+from abm import allocation_numpy, allocation_reference
 from abm.allocation import (
     _PACKED_BELOW,
     _SAMPLED_FROM,
@@ -18,7 +18,9 @@ from abm.allocation import (
 )
 from tests.allocation_contract import check_allocation_contract
 
-IMPLEMENTATIONS = {"numba": allocate, "reference": allocation_reference.allocate}
+FAST = {"numba": allocate, "numpy": allocation_numpy.allocate}
+"""The implementations held equal to the plain-Python reference."""
+IMPLEMENTATIONS = {**FAST, "reference": allocation_reference.allocate}
 
 
 def _extra(rule: str, priority, weight) -> dict:
@@ -106,29 +108,33 @@ def test_contract_holds_on_random_problems(implementation, rule, problem):
     check_allocation_contract(capacity, indptr, quantity, alloc)
 
 
-@pytest.mark.parametrize("rule", RULES)
-@settings(max_examples=150, deadline=None)
-@given(problem=problems())
-def test_kernel_equals_reference(rule, problem):
+def _check_equals_reference(implementation: str, rule: str, problem) -> None:
+    """The contract, and equality with the plain-Python reference to rounding."""
     capacity, indptr, quantity, priority, weight = problem
     extra = _extra(rule, priority, weight)
-    fast = allocate(capacity, indptr, quantity, rule=rule, **extra)
-    slow = allocation_reference.allocate(capacity, indptr, quantity, rule=rule, **extra)
-    np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-9)
-
-
-@pytest.mark.parametrize("rule", RULES)
-@settings(max_examples=40, deadline=None)
-@given(problem=long_books())
-def test_long_books_keep_the_contract_and_equal_the_reference(rule, problem):
-    """The pass-based paths (long books, sampled starts) against the reference, which
-    sorts; capacities within rounding of a book's total included."""
-    capacity, indptr, quantity, priority, weight = problem
-    extra = _extra(rule, priority, weight)
-    fast = allocate(capacity, indptr, quantity, rule=rule, **extra)
+    fast = FAST[implementation](capacity, indptr, quantity, rule=rule, **extra)
     check_allocation_contract(capacity, indptr, quantity, fast)
     slow = allocation_reference.allocate(capacity, indptr, quantity, rule=rule, **extra)
     np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("implementation", FAST)
+@pytest.mark.parametrize("rule", RULES)
+@settings(max_examples=150, deadline=None)
+@given(problem=problems())
+def test_fast_versions_equal_the_reference(implementation, rule, problem):
+    _check_equals_reference(implementation, rule, problem)
+
+
+@pytest.mark.parametrize("implementation", FAST)
+@pytest.mark.parametrize("rule", RULES)
+@settings(max_examples=40, deadline=None)
+@given(problem=long_books())
+def test_long_books_keep_the_contract_and_equal_the_reference(implementation, rule, problem):
+    """Long books (the kernel's pass-based paths and sampled starts; the NumPy version's
+    running sums over many suppliers of different scales), capacities within rounding
+    of a book's total included."""
+    _check_equals_reference(implementation, rule, problem)
 
 
 @pytest.mark.parametrize("rule", RULES)
