@@ -45,7 +45,6 @@ class Ledger:
     """Cash flows and book entries of one run, by month, agent and account."""
 
     def __init__(self) -> None:
-        self.month = 0
         self.outside_cents = 0
         """Net cash the modelled economy has paid to the outside (cents)."""
         self.flows: dict[tuple[str, str], int] = defaultdict(int)
@@ -62,9 +61,8 @@ class Ledger:
         agent.cash_cents = 0
         self.pay(None, agent, cash, "equity")
 
-    def start_month(self, month: int) -> None:
+    def start_month(self) -> None:
         """Begin a month: this month's flows start from zero."""
-        self.month = month
         self.flows = defaultdict(int)
         self._by_kind = None
 

@@ -786,7 +786,7 @@ def money_summary(frame_or_mapping) -> dict[str, object]:
     0.25
     """
     def total(name: str) -> float:
-        return float(np.sum(_series(name, np.asarray(frame_or_mapping[name], dtype=float))))
+        return float(np.sum(_series(name, _column(frame_or_mapping, name))))
 
     lent = total("loans_made")
     return {

@@ -154,7 +154,6 @@ class CapexModel(mesa.Model):
         self.utilisation = 1.0
         self.operating_cost = scenario.market.operating_cost_usd
         self.earning_value = 0.0
-        self.defaults = 0
         self.departed: list[Buyer] = []
         """Buyers that defaulted and left the graph (kept for the unit and cash accounts)."""
 
@@ -254,7 +253,7 @@ class CapexModel(mesa.Model):
         if self.month >= self.config.run.months:
             raise RuntimeError(f"the run has {self.config.run.months} months (run.months); "
                                "no demand is defined beyond them")
-        self.ledger.start_month(self.month)
+        self.ledger.start_month()
         self.update_demand()
         self.clear_markets()
         self.finance()
@@ -269,7 +268,7 @@ class CapexModel(mesa.Model):
     def update_demand(self) -> None:
         """Phase 1: this month's end demand."""
         self.measures = {"end_demand": float(self.demand[self.month]), "defaults": 0.0,
-                         "fire_sale_units": 0.0, "lender_losses": 0.0}
+                         "fire_sale_units": 0.0, "lender_losses": 0.0, "cancellations": 0.0}
 
     @property
     def quarter_end(self) -> bool:
@@ -300,7 +299,6 @@ class CapexModel(mesa.Model):
         self.performance = generation_performance(self.month, market)
         self.rental_price, self.utilisation = clear_rental_market(
             self.measures["end_demand"], fleet, market)
-        self.operating_cost = market.operating_cost_usd
         self.earning_value = earning_value(self.rental_price, self.operating_cost, market)
         self.fire_discount = faded_discount(self.fire_discount, market)
         self._revalue_units()
@@ -315,10 +313,12 @@ class CapexModel(mesa.Model):
             buyer.earn(self.rental_price, self.utilisation, self.operating_cost)
         failed = [n for n in self.neoclouds() if not n.service_debt()]
         self._fire_sale(failed)
-        while self.quarter_end:
+        if not self.quarter_end:
+            return
+        while True:  # a covenant call's fire sale can push others past their covenants
             called = []
             for neocloud in self.neoclouds():
-                collateral = (neocloud.installed + sum(neocloud.in_transit)) * self.unit_value
+                collateral = neocloud.owned * self.unit_value
                 call = neocloud.lender.covenant_call(neocloud.node, collateral)
                 if call > 0.0 and neocloud.cash_cents / 100.0 >= call:
                     neocloud.repay(call)
@@ -345,7 +345,7 @@ class CapexModel(mesa.Model):
     def _default(self, neocloud: Neocloud) -> float:
         """A neocloud defaults: its lender sells its GPUs; it leaves the graph. Units sold."""
         ledger, lender = self.ledger, neocloud.lender
-        units = neocloud.installed + sum(neocloud.in_transit)
+        units = neocloud.owned
         proceeds = units * self.unit_value
         principal = neocloud.debt
         ledger.pay(None, lender, proceeds, "collateral_sale")
@@ -357,14 +357,12 @@ class CapexModel(mesa.Model):
         neocloud.installed = 0.0
         neocloud.in_transit = deque([0.0] * len(neocloud.in_transit))
         self.units_sold_outside += units
-        self.measures["vanished_orders"] = (self.measures.get("vanished_orders", 0.0)
-                                            + sum(neocloud.outstanding))
+        self.measures["cancellations"] += sum(neocloud.outstanding)  # orders that vanish
         self.departed.append(neocloud)
         del self.buyers[neocloud.node]
         self.graph.remove_node(neocloud.node)
         self.graph.graph["topology_version"] += 1
         neocloud.remove()
-        self.defaults += 1
         self.measures["defaults"] += 1.0
         self.measures["lender_losses"] += loss
         return units
@@ -433,8 +431,7 @@ class CapexModel(mesa.Model):
         m["true_need"] = self.true_need_history[-1]
         m["unfilled_need"] = sum(b.requirement for b in buyers)
         m["orders_placed"] = sum(b.placed for b in buyers)
-        m["cancellations"] = (sum(b.cancelled for b in buyers)
-                              + m.pop("vanished_orders", 0.0))
+        m["cancellations"] += sum(b.cancelled for b in buyers)
         m["backlog"] = sum(sum(b.outstanding) for b in buyers)
         m["vendor_backlog"] = self.vendor.backlog
         m["fab_backlog"] = sum(self.vendor.dies.outstanding)
@@ -517,7 +514,7 @@ class CapexModel(mesa.Model):
         """Phase 6: depreciation, impairments, inventory valuation; the month's measures."""
         self.close_books()
         buyers = self.buyers.values()
-        fleet = sum(b.installed + sum(b.in_transit) for b in buyers)
+        fleet = sum(b.owned for b in buyers)
         self.industry_fleet.append(fleet)
         spu = self.config.vendor.stacks_per_unit
         fab_cap = sum(f.capacity for f in self.fabs)
@@ -536,21 +533,25 @@ class CapexModel(mesa.Model):
         """Month-end accounts of every firm, and the money measures of the month."""
         quarter_end, ledger, m = self.quarter_end, self.ledger, self.measures
         capex = sum(b.capex_month for b in self.buyers.values())
-        revenue = sum(b.revenue_month for b in self.buyers.values())
         for buyer in self.buyers.values():
             buyer.close_month(self.earning_value, quarter_end)
         for firm in self.fabs + self.hbm_suppliers:
             firm.close_month()
         if quarter_end:
             v, spu = self.vendor, self.config.vendor.stacks_per_unit
-            kits = min(v.dies.inventory + sum(v.dies.pipeline),
-                       (v.stacks.inventory + sum(v.stacks.pipeline)) / spu)
+            dies = v.dies.inventory + sum(v.dies.pipeline)
+            stacks = v.stacks.inventory + sum(v.stacks.pipeline)
+            kits = min(dies, stacks / spu)
             held = v.finished + sum(d.inventory for d in self.distributors.values()) + kits
-            v.write_down_inventory(held, self.unit_cost, self.unit_value)
+            # Components not yet matched into a unit keep their cost.
+            spares = ((dies - kits) * self.config.fab.unit_price_usd
+                      + (stacks - kits * spu) * self.config.hbm.unit_price_usd) / self.performance
+            v.write_down_inventory(held, self.unit_cost, self.unit_value, spares)
         for lender in self.lenders.values():
             lender.close_month()
         m["capex"] = capex
-        m["revenue"] = revenue
+        # From the ledger: a neocloud that defaulted this month earned before it left.
+        m["revenue"] = revenue = ledger.month_total("compute_revenue")
         m["revenue_gap"] = self.config.finance.required_revenue_multiple * capex - revenue
         m["capex_suppliers"] = -ledger.month_total("capex")
         m["loans_made"] = ledger.month_total("loan_drawn", "neocloud")
@@ -576,7 +577,7 @@ class CapexModel(mesa.Model):
         v = self.vendor
         spu = self.config.vendor.stacks_per_unit
         everyone = [*self.buyers.values(), *self.departed]
-        held = sum(b.installed + sum(b.in_transit) + b.retired for b in everyone)
+        held = sum(b.owned + b.retired for b in everyone)
         held += self.units_sold_outside
         return {
             "dies": self.fab_output_total - (v.dies.inventory + sum(v.dies.pipeline)

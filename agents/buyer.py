@@ -102,9 +102,14 @@ class Buyer(mesa.Agent):
 
     # ---- planning -----------------------------------------------------------------
     @property
+    def owned(self) -> float:
+        """Units installed or in transit."""
+        return self.installed + sum(self.in_transit)
+
+    @property
     def position(self) -> float:
         """Units installed, in transit or truly still to come."""
-        return self.installed + sum(self.in_transit) + self.requirement
+        return self.owned + self.requirement
 
     def desired_fleet(self, demand: float, industry_projection: float) -> float:
         """Share of forecast demand, blended with keeping pace with the industry fleet."""
@@ -119,7 +124,7 @@ class Buyer(mesa.Agent):
     def plan(self, demand: float, industry_projection: float) -> None:
         """Retire, forecast, update the true need, then place and cancel orders."""
         retiring = self.installed / self.params.fleet_life_months
-        owned = self.installed + sum(self.in_transit)
+        owned = self.owned
         if owned > 0.0:
             self.model.ledger.book(self, self.book.scale(1.0 - retiring / owned), "depreciation")
         self.installed -= retiring
@@ -273,5 +278,5 @@ class Buyer(mesa.Agent):
         ledger.book(self, self.book.depreciate(), "depreciation")
         self.capex_month = 0.0
         if quarter_end:
-            owned = self.installed + sum(self.in_transit)
+            owned = self.owned
             ledger.book(self, self.book.write_down_to(owned * unit_value), "impairment")

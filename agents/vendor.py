@@ -163,15 +163,17 @@ class Vendor(mesa.Agent):
         """Units a buyer paid for leave the inventory at cost."""
         self.inventory_book = max(0.0, self.inventory_book - units * unit_cost)
 
-    def write_down_inventory(self, units_held: float, unit_cost: float,
-                             unit_value: float) -> float:
+    def write_down_inventory(self, units_held: float, unit_cost: float, unit_value: float,
+                             spares_cost: float) -> float:
         """Quarter end: value units nobody has ordered at the market; return the write-down.
 
         Units covered by its order book keep their cost; the excess is worth at
-        most the secondary market's price for a unit.
+        most the secondary market's price for a unit. Components not yet matched
+        into a unit (``spares_cost``, US$) keep their cost.
         """
         excess = max(0.0, units_held - self.backlog)
         worth = (units_held - excess) * unit_cost + excess * min(unit_cost, unit_value)
+        worth += spares_cost
         loss = max(0.0, self.inventory_book - worth)
         self.inventory_book -= loss
         self.model.ledger.book(self, loss, "inventory_writedown")
