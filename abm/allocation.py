@@ -55,7 +55,7 @@ from numba import njit, prange
 
 from abm.allocation_inputs import RULES, check_batch_inputs, check_inputs
 
-__all__ = ["RULES", "allocate", "allocate_batch", "allocate_unchecked"]
+__all__ = ["RULES", "allocate", "allocate_batch", "allocate_batch_unchecked", "allocate_unchecked"]
 
 PROPORTIONAL, UNIFORM, LEXICOGRAPHIC, TURN_AND_EARN = (RULES[name] for name in RULES)
 
@@ -553,7 +553,9 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out):
 
 
 @njit(cache=True, parallel=True)
-def _allocate_rows(capacity, indptr, quantity, rule, priority, weight, out):
+def allocate_batch_unchecked(capacity, indptr, quantity, rule, priority, weight, out):
+    """:func:`allocate_unchecked` over the rows of 2-D ``capacity``, ``quantity``,
+    ``priority``, ``weight`` and ``out`` (one layout ``indptr``), in parallel; no checks."""
     for r in prange(capacity.shape[0]):
         allocate_unchecked(capacity[r], indptr, quantity[r], rule, priority[r], weight[r], out[r])
 
@@ -636,5 +638,5 @@ def allocate_batch(capacity, indptr, quantity, *, rule, priority=None, weight=No
         capacity, indptr, quantity, rule, priority, weight
     )
     out = np.empty_like(qty)
-    _allocate_rows(cap, ptr, qty, code, pri, wt, out)
+    allocate_batch_unchecked(cap, ptr, qty, code, pri, wt, out)
     return out

@@ -16,7 +16,7 @@
 * **per_call** — µs per call at E ≤ 1 000 (:data:`CALL_SIZES`, the baseline
   model's largest call among them) of the unchecked kernel and of the
   validating wrapper :func:`abm.allocation.allocate`;
-* **batch** — :func:`abm.allocation.allocate_batch` over R replicas against R
+* **batch** — :func:`abm.allocation.allocate_batch_unchecked` over R replicas against R
   calls of the unchecked kernel;
 * **start_up** — a fresh Python process that imports :mod:`abm.allocation`
   and makes its first call, with an empty numba cache (``NUMBA_CACHE_DIR`` a
@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from abm import allocation_numpy, allocation_reference
-from abm.allocation import allocate, allocate_batch, allocate_unchecked
+from abm.allocation import allocate, allocate_batch_unchecked, allocate_unchecked
 from abm.allocation_inputs import RULES, check_batch_inputs, check_inputs
 from abm.seeding import run_streams
 
@@ -222,7 +222,8 @@ def worst_problem(instance: str, rule: str, n_orders: int, n_suppliers: int,
 def median_seconds(call: Callable[[], object], repeat: int, warm_up: bool = True) -> float:
     """Median time of one call over ``repeat`` samples (seconds).
 
-    A sample runs the call as many times as needed to last :data:`SAMPLE_S`.
+    A sample runs the call as many times as needed to last :data:`SAMPLE_S`; the call
+    that sizes the samples is the first sample when it lasts that long itself.
     """
     if warm_up:
         call()
@@ -230,8 +231,8 @@ def median_seconds(call: Callable[[], object], repeat: int, warm_up: bool = True
     call()
     once = time.perf_counter() - start
     number = max(1, math.ceil(SAMPLE_S / max(once, 1e-9)))
-    samples = []
-    for _ in range(repeat):
+    samples = [once] if number == 1 else []
+    while len(samples) < repeat:
         start = time.perf_counter()
         for _ in range(number):
             call()
@@ -365,24 +366,24 @@ def per_call_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
 
 def time_batch(capacity: np.ndarray, indptr: np.ndarray, quantity: np.ndarray, rule: str,
                extra: dict[str, np.ndarray], repeat: int) -> tuple[float, float]:
-    """Median seconds of ``allocate_batch`` over the rows of ``quantity``, and of one
-    unchecked call per row in a Python loop."""
-    cap, ptr, qty, code, pri, wt = check_batch_inputs(capacity, indptr, quantity, rule,
-                                                      extra.get("priority"), extra.get("weight"))
-    out = np.empty(qty.shape[1])
+    """Median seconds of one parallel call over the rows of ``quantity``, and of one
+    call per row in a Python loop, both on arrays checked once."""
+    arrays = check_batch_inputs(capacity, indptr, quantity, rule, extra.get("priority"),
+                                extra.get("weight"))
+    cap, ptr, qty, code, pri, wt = arrays
+    out = np.empty_like(qty)
 
     def serial() -> None:
         for r in range(qty.shape[0]):
-            allocate_unchecked(cap[r], ptr, qty[r], code, pri[r], wt[r], out)
+            allocate_unchecked(cap[r], ptr, qty[r], code, pri[r], wt[r], out[r])
 
-    return (median_seconds(lambda: allocate_batch(capacity, indptr, quantity, rule=rule,
-                                                  **extra), repeat),
+    return (median_seconds(lambda: allocate_batch_unchecked(*arrays, out), repeat),
             median_seconds(serial, repeat))
 
 
 def batch_rows(n_orders: int, n_suppliers: int, replicas: int, repeat: int,
                rng: np.random.Generator) -> list[Row]:
-    """``allocate_batch`` over ``replicas`` rows against as many unchecked calls."""
+    """``allocate_batch_unchecked`` over ``replicas`` rows against as many unchecked calls."""
     indptr = _even_indptr(n_orders, n_suppliers)
     quantity = rng.exponential(1.0, (replicas, n_orders))
     capacity = SHORTAGE * np.add.reduceat(quantity, indptr[:-1], axis=1)

@@ -1,7 +1,7 @@
 """Benchmark of the whole model: baseline run time, cost per step by size, and a profile.
 
 ``python -m abm.bench_model [--quick] [--repeat N] [--sizes N ...] [--out FILE.csv]``
-(``capex-abm bench model ...`` once wired into the CLI) measures, after one
+(also ``capex-abm bench model ...``) measures, after one
 warm-up run that loads the numba cache:
 
 * **baseline** — construction and run time of the 120-month baseline scenario
@@ -48,18 +48,17 @@ import abm.model
 from abm.config import Scenario, build_scenario, load_scenario
 from abm.model import CapexModel
 
+REPEAT = 3
+"""Timed runs per measurement by default."""
 SIZES = (10, 100, 1_000, 10_000)
 """Numbers of buyers of the scaling benchmark."""
 QUICK_SIZES = (10, 100)
 """Numbers of buyers with ``--quick``."""
 HYPERSCALER_SHARE = 0.4
 """Share of hyperscalers among the buyers (the baseline's 4 : 6)."""
-LARGE_BUYERS = 10_000
-"""From this many buyers on, a scaling run is :data:`LARGE_MONTHS` long."""
-SCALING_MONTHS = 24
-"""Months of a scaling run (months)."""
-LARGE_MONTHS = 12
-"""Months of a scaling run with at least :data:`LARGE_BUYERS` buyers (months)."""
+SCALING_MONTHS = 12
+"""Months of every scaling run (months): the same stretch of the run at every size, so
+that the growth exponents compare sizes and nothing else."""
 BASELINE_TARGET_S = 0.5
 """Target for a 120-month baseline run (seconds)."""
 LINEAR_TOLERANCE = 1.1
@@ -122,11 +121,6 @@ def scaled_scenario(base: Scenario, buyers: int, months: int) -> Scenario:
     return build_scenario({"topology": {"hyperscalers": hyperscalers,
                                         "neoclouds": buyers - hyperscalers},
                            "run": {"months": months}}, base=base)
-
-
-def scaling_months(buyers: int) -> int:
-    """Months of the scaling run with ``buyers`` buyers (shorter for the largest size)."""
-    return LARGE_MONTHS if buyers >= LARGE_BUYERS else SCALING_MONTHS
 
 
 @dataclass(frozen=True)
@@ -218,7 +212,7 @@ def scaling_rows(base: Scenario, sizes: Sequence[int], repeat: int,
     """
     rows: list[dict[str, Any]] = []
     for buyers in sizes:
-        scenario = scaled_scenario(base, buyers, scaling_months(buyers))
+        scenario = scaled_scenario(base, buyers, SCALING_MONTHS)
         timing = time_run(scenario, repeat)
         row = _row("scaling", f"{buyers} buyers", scenario, timing, repeats=repeat)
         if rows:
@@ -333,7 +327,8 @@ def charge_to_buckets(stats: dict, reporters: set[FunctionKey]) -> dict[str, flo
         if key in in_progress or key not in stats:
             return {"other": 1.0}
         in_progress.add(key)
-        callers = stats[key][4]
+        # A caller already on the way up (recursion) passes no share back down.
+        callers = {c: v for c, v in stats[key][4].items() if c not in in_progress}
         weights = {c: v[2] for c, v in callers.items()}
         total = sum(weights.values())
         if total <= 0.0:
@@ -484,9 +479,11 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="capex-abm bench model",
                                 description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true",
-                   help=f"sizes {', '.join(map(str, QUICK_SIZES))} only, one repeat")
-    p.add_argument("--repeat", type=int, default=3,
-                   help="timed runs per measurement; the median is reported (default 3)")
+                   help=f"sizes {', '.join(map(str, QUICK_SIZES))} only, one repeat "
+                        "(unless --repeat says otherwise)")
+    p.add_argument("--repeat", type=int,
+                   help=f"timed runs per measurement; the median is reported "
+                        f"(default {REPEAT})")
     p.add_argument("--sizes", type=int, nargs="+", metavar="N",
                    help=f"numbers of buyers (default {' '.join(map(str, SIZES))})")
     p.add_argument("--scenario", default="baseline",
@@ -512,9 +509,10 @@ def main(argv: list[str] | None = None) -> int:
     """
     p = parser()
     args = p.parse_args(argv)
-    repeat = 1 if args.quick else args.repeat
+    repeat = args.repeat if args.repeat is not None else (1 if args.quick else REPEAT)
     sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
-    if repeat < 1 or min(sizes) < 1 or (args.profile_buyers or 1) < 1:
+    if repeat < 1 or min(sizes) < 1 or (args.profile_buyers is not None
+                                        and args.profile_buyers < 1):
         p.error("--repeat, --sizes and --profile-buyers must be >= 1")
     scenario = load_scenario(args.scenario)
 
@@ -528,8 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     rows += scaling_rows(scenario, sorted(set(sizes)), repeat, progress)
     profiled = scenario
     if args.profile_buyers:
-        profiled = scaled_scenario(scenario, args.profile_buyers,
-                                   scaling_months(args.profile_buyers))
+        profiled = scaled_scenario(scenario, args.profile_buyers, SCALING_MONTHS)
     progress(f"profiling one run ({profiled.topology.hyperscalers + profiled.topology.neoclouds}"
              f" buyers, {profiled.run.months} months) ...")
     profile = profile_run(profiled)

@@ -70,3 +70,13 @@ def test_worst_case_books_are_what_they_claim():
         level = (capacity - settled_units) / active.size
         steps += 1
     assert steps >= 10
+
+
+def test_a_call_that_fills_a_sample_is_not_run_again(monkeypatch):
+    """The plain-Python reference is timed once, not once to size a sample and again."""
+    monkeypatch.setattr(bench, "SAMPLE_S", 0.0)
+    calls = []
+    bench.median_seconds(lambda: calls.append(1), 1, warm_up=False)
+    assert len(calls) == 1
+    bench.median_seconds(lambda: calls.append(1), 3, warm_up=False)
+    assert len(calls) == 1 + 3

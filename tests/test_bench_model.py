@@ -64,3 +64,16 @@ def test_library_time_is_charged_to_its_callers():
     assert seconds["agents"] == pytest.approx(2.5)
     assert seconds["other"] == pytest.approx(0.25)
     assert seconds["kernel"] == seconds["data collection"] == 0.0
+
+
+def test_recursive_library_time_goes_to_the_project_code_that_called_it():
+    """A library function that also calls itself is still charged to its outside caller."""
+    agents = (str(ROOT / "agents" / "buyer.py"), 1, "plan")
+    recursive = ("/elsewhere/lib.py", 1, "walk")
+    stats = {
+        agents: (1, 1, 1.0, 3.0, {}),
+        recursive: (1, 3, 2.0, 2.0, {agents: (1, 1, 1.0, 2.0), recursive: (2, 2, 1.0, 1.0)}),
+    }
+    seconds = charge_to_buckets(stats, reporters=set())
+    assert seconds["agents"] == pytest.approx(3.0)
+    assert seconds["other"] == 0.0
