@@ -156,8 +156,12 @@ class Buyer(mesa.Agent):
         if self.frozen:
             for c in range(len(self.channels)):
                 self._cancel(c, sum(self.recent[c]))
-            self.due_total = sum(self.due(c) for c in range(len(self.channels)))
-            return
+        else:
+            self._revise_orders()
+        self.due_total = sum(self.due(c) for c in range(len(self.channels)))
+
+    def _revise_orders(self) -> None:
+        """Move each channel's open order to the inflated requirement (0 on idle channels)."""
         target = self.requirement * self.order_multiplier()
         active = self.active_channels()
         for c in range(len(self.channels)):
@@ -173,7 +177,6 @@ class Buyer(mesa.Agent):
                 self._cancel(c, -gap)
             elif gap < 0.0 and len(self.surplus[c]) == self.surplus[c].maxlen:
                 self._cancel(c, min(self.surplus[c]))
-        self.due_total = sum(self.due(c) for c in range(len(self.channels)))
 
     def _cancel(self, c: int, amount: float) -> None:
         """Cancel ``amount`` units (at most what is open) on channel c, newest orders first."""
