@@ -21,7 +21,13 @@
 * **start_up** — a fresh Python process that imports :mod:`abm.allocation`
   and makes its first call, with an empty numba cache (``NUMBA_CACHE_DIR`` a
   new folder: ``cold``, compiles) and again with that cache (``warm``);
-  ``--small`` times only ``warm``, with the default cache.
+  ``--small`` times only ``warm``, with the default cache;
+* **floor** — numba's own costs, the floors under the two sections above
+  (:mod:`abm.bench_floor`): ``dispatch``, a call of an empty jitted function
+  that takes the kernel's arguments; ``start_up``, a fresh process that imports
+  numba and makes a first call of that function from a warm cache, and
+  ``scipy_import``, the part of it spent importing SciPy's BLAS (numba looks for
+  it at its first call).
 
 Bytes touched (the ``bytes`` column) count each E-long array a rule needs read
 once, plus ``out`` written once: 16 B per order for proportional and uniform,
@@ -47,7 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
-from abm import allocation_numpy, allocation_reference
+from abm import allocation_numpy, allocation_reference, bench_floor
 from abm.allocation import allocate, allocate_batch_unchecked, allocate_unchecked
 from abm.allocation_inputs import RULES, check_batch_inputs, check_inputs
 from abm.seeding import run_streams
@@ -247,6 +253,24 @@ def copy_seconds(n_bytes: int, repeat: int) -> float:
     return median_seconds(lambda: np.copyto(target, source), repeat)
 
 
+def _fresh_process(code: str, cache_dir: str | None) -> tuple[list[float], float]:
+    """Run ``code`` in a fresh Python process (numba cache ``cache_dir``, or the default).
+
+    Returns
+    -------
+    tuple
+        (the numbers the process printed on its last line, wall time of the process in s).
+    """
+    env = dict(os.environ)
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    return [float(x) for x in done.stdout.splitlines()[-1].split()], wall
+
+
 def start_up_seconds(cache_dir: str | None) -> tuple[float, float]:
     """Import of :mod:`abm.allocation` plus its first call in a fresh process.
 
@@ -255,14 +279,22 @@ def start_up_seconds(cache_dir: str | None) -> tuple[float, float]:
     tuple of float
         (time measured inside the process, wall time of the whole process), seconds.
     """
-    env = dict(os.environ)
-    if cache_dir is not None:
-        env["NUMBA_CACHE_DIR"] = cache_dir
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env, check=True,
-                          capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    return float(done.stdout.split()[-1]), wall
+    printed, wall = _fresh_process(_FIRST_CALL, cache_dir)
+    return printed[0], wall
+
+
+def floor_start_up_seconds(cache_dir: str | None) -> tuple[float, float]:
+    """Numba's own start-up: import and first call of an empty cached function in a fresh
+    process whose cache already holds it (a first process fills the cache).
+
+    Returns
+    -------
+    tuple of float
+        (import and first call, the part spent importing SciPy's BLAS), seconds.
+    """
+    _fresh_process(bench_floor.START_UP, cache_dir)
+    printed, _ = _fresh_process(bench_floor.START_UP, cache_dir)
+    return printed[0], printed[1]
 
 
 # ---- sections ---------------------------------------------------------------------------
@@ -352,7 +384,8 @@ def time_call(problem: Problem, rule: str, repeat: int) -> tuple[float, float]:
 
 
 def per_call_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
-    """µs per call at E ≤ 1 000: the unchecked kernel and the validating wrapper."""
+    """µs per call at E ≤ 1 000: the unchecked kernel and the validating wrapper; and the
+    floor under them, numba's dispatch of the kernel's arguments to an empty function."""
     rows = []
     for n, s in CALL_SIZES:
         problem = random_problem(n, s, rng)
@@ -361,7 +394,10 @@ def per_call_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
             size = BYTES_PER_ORDER[rule] * n
             rows += [Row("per_call", rule, "random", n, s, 1, "unchecked", unchecked, size),
                      Row("per_call", rule, "random", n, s, 1, "allocate", wrapper, size)]
-    return rows
+    arrays = _prepared(problem, "turn_and_earn")
+    out = np.empty_like(arrays[2])
+    dispatch = median_seconds(lambda: bench_floor.empty_call(*arrays, out), repeat)
+    return rows + [Row("floor", "", "", 0, 0, 1, "dispatch", dispatch, 0)]
 
 
 def time_batch(capacity: np.ndarray, indptr: np.ndarray, quantity: np.ndarray, rule: str,
@@ -401,17 +437,23 @@ def batch_rows(n_orders: int, n_suppliers: int, replicas: int, repeat: int,
 
 
 def start_up_rows(cold: bool) -> list[Row]:
-    """Fresh-process import and first call: cold and warm numba cache, or warm only."""
+    """Fresh-process import and first call: cold and warm numba cache, or warm only; and
+    numba's own start-up from a warm cache (the floor)."""
     def rows_of(label: str, measured: tuple[float, float]) -> list[Row]:
         inside, wall = measured
         return [Row("start_up", "uniform", "", 3, 1, 1, label, inside, 0),
                 Row("start_up", "uniform", "", 3, 1, 1, f"{label}_process", wall, 0)]
 
+    def floor_rows(cache: str | None) -> list[Row]:
+        whole, scipy_import = floor_start_up_seconds(cache)
+        return [Row("floor", "", "", 0, 0, 1, "start_up", whole, 0),
+                Row("floor", "", "", 0, 0, 1, "scipy_import", scipy_import, 0)]
+
     if not cold:
-        return rows_of("warm", start_up_seconds(None))
+        return rows_of("warm", start_up_seconds(None)) + floor_rows(None)
     with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
         first = start_up_seconds(cache)
-        return rows_of("cold", first) + rows_of("warm", start_up_seconds(cache))
+        return rows_of("cold", first) + rows_of("warm", start_up_seconds(cache)) + floor_rows(cache)
 
 
 # ---- report -----------------------------------------------------------------------------
@@ -472,10 +514,15 @@ def format_report(rows: Sequence[Row]) -> str:
     if of("kernel", "numba"):
         blocks.append(_kernel_table(of("kernel", "numba"), at))
     if of("per_call", "unchecked"):
-        blocks.append(_table("per call (µs)", ["rule", "E", "S", "unchecked", "allocate"], [
-            [r.rule, str(r.n_orders), str(r.n_suppliers), f"{r.seconds * 1e6:.2f}",
-             f"{at['per_call', *_case(r), 'allocate'] * 1e6:.2f}"]
-            for r in of("per_call", "unchecked")]))
+        dispatch = at.get(("floor", "", "", 0, 0, "dispatch"), math.nan)
+        blocks.append(_table(
+            "per call (µs); unchecked - dispatch = the kernel's own work",
+            ["rule", "E", "S", "unchecked", "allocate", "unchecked - dispatch"],
+            [[r.rule, str(r.n_orders), str(r.n_suppliers), f"{r.seconds * 1e6:.2f}",
+              f"{at['per_call', *_case(r), 'allocate'] * 1e6:.2f}",
+              f"{(r.seconds - dispatch) * 1e6:.2f}"] for r in of("per_call", "unchecked")]))
+        blocks.append(f"dispatch: a call of an empty jitted function with the kernel's "
+                      f"arguments takes {dispatch * 1e6:.2f} µs on this machine")
     if of("batch", "batch"):
         blocks.append(_table(
             f"batch over R replicas (ms per call; {os.cpu_count()} CPUs)",
@@ -486,9 +533,13 @@ def format_report(rows: Sequence[Row]) -> str:
              for r in of("batch", "batch")]))
     starts = [r for r in rows if r.section == "start_up"]
     if starts:
+        floors = [["numba alone, warm (empty function)", f"{r.seconds:.3f}"]
+                  for r in of("floor", "start_up")]
+        floors += [["  of which SciPy's BLAS import", f"{r.seconds:.3f}"]
+                   for r in of("floor", "scipy_import")]
         blocks.append(_table("start-up: fresh process, import abm.allocation + first call",
                              ["cache", "seconds"],
-                             [[r.implementation, f"{r.seconds:.3f}"] for r in starts]))
+                             [[r.implementation, f"{r.seconds:.3f}"] for r in starts] + floors))
     for r in of("copy", "copy"):
         if r.bytes == 2 * COPY_BYTES:
             blocks.append(f"memory copy: np.copyto of {COPY_BYTES // 2**20} MB in {_ms(r.seconds)}"
@@ -545,6 +596,8 @@ def targets(rows: Sequence[Row]) -> list[list[str]]:
                    *_verdict(_growth(rows, rule, instance), LINEAR_GROWTH, True,
                              "ns/order x{:.2f} from E=1e4 to the largest E")]
                   for instance in ("geometric", "newton")]
+    dispatch_s = at.get(("floor", "", "", 0, 0, "dispatch"))
+    dispatch = "" if dispatch_s is None else f"; dispatch alone {dispatch_s * 1e6:.2f} us"
     for n, s in CALL_SIZES:
         calls = {r.rule: r.seconds for r in rows if (r.section, r.implementation, r.n_orders,
                                                        r.n_suppliers) == ("per_call", "unchecked",
@@ -553,11 +606,13 @@ def targets(rows: Sequence[Row]) -> list[list[str]]:
             slowest = max(calls, key=calls.__getitem__)
             found.append([f"unchecked call at E={n} S={s}: <= {CALL_TARGET_S * 1e6:g} us",
                           *_verdict(calls[slowest] * 1e6, CALL_TARGET_S * 1e6, True,
-                                    f"slowest {{:.2f}} us ({slowest})")])
+                                    f"slowest {{:.2f}} us ({slowest}){dispatch}")])
     warm = [r.seconds for r in rows if (r.section, r.implementation) == ("start_up", "warm")]
+    numba_s = at.get(("floor", "", "", 0, 0, "start_up"))
+    alone = "" if numba_s is None else f"; numba alone {numba_s:.3f} s"
     found += [
         [f"warm-cache fresh process, import + first call: < {WARM_START_TARGET_S:g} s",
-         *_verdict(warm[0] if warm else None, WARM_START_TARGET_S, True, "{:.3f} s")],
+         *_verdict(warm[0] if warm else None, WARM_START_TARGET_S, True, "{:.3f} s" + alone)],
     ]
     return found
 

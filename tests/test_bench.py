@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 
 import numpy as np
 
-from abm import bench
+from abm import bench, bench_floor
 from abm import model as model_module
 from abm.cli import main
 from abm.config import load_scenario
@@ -34,13 +36,29 @@ def test_bench_kernel_writes_every_section(tmp_path, capsys):
     for instance in ("geometric", "newton"):
         assert ("uniform", instance, "300", "10", "numba") in kernel
     sections = {r["section"] for r in table}
-    assert sections == {"kernel", "copy", "per_call", "batch", "start_up"}
+    assert sections == {"kernel", "copy", "per_call", "batch", "start_up", "floor"}
     assert {r["implementation"] for r in table if r["section"] == "start_up"} == {
         "warm", "warm_process"}
+    assert {r["implementation"] for r in table if r["section"] == "floor"} == {
+        "dispatch", "start_up", "scipy_import"}
     assert len([r for r in table if r["section"] == "per_call"]) == 2 * 4 * len(bench.CALL_SIZES)
     assert all(float(r["seconds"]) > 0 for r in table if r["status"] == "ok")
     for n, s in bench.CALL_SIZES:
         assert f"unchecked call at E={n} S={s}: <= 5 us" in text
+    assert "numba alone, warm (empty function)" in text
+    assert "dispatch alone" in text
+
+
+def test_the_start_up_floor_loads_numba_alone():
+    """The floor's fresh process must not load the kernel, or it would time the kernel too."""
+    code = bench_floor.START_UP + "import sys\nprint(sorted(m for m in sys.modules if " \
+        "m.startswith('abm')))\n"
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                          text=True)
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "['abm', 'abm.bench_floor']"
+    whole, scipy_import = (float(x) for x in lines[-2].split())
+    assert 0 <= scipy_import < whole
 
 
 def test_model_sized_call_is_the_baseline_models_largest(monkeypatch):

@@ -1,0 +1,52 @@
+"""Numba's own costs on this machine: the floors under the kernel's per-call and start-up times.
+
+The benchmark times these beside the kernel so that a reader can tell the kernel's work from
+what any jitted function pays here:
+
+* a call of :func:`empty_call`, which takes the arguments of
+  :func:`abm.allocation.allocate_unchecked` and does nothing, costs numba's dispatch of those
+  arguments (finding the compiled version for their types and unboxing each array);
+* a fresh process that imports numba and makes a first call of :func:`empty_call` from a warm
+  cache costs numba's own start-up. Numba's first call sets up its compiler's registries and,
+  when SciPy is installed (Mesa needs it), imports ``scipy.linalg.cython_blas`` to look for
+  BLAS; :data:`START_UP` times that import apart.
+
+This module imports only numba and NumPy, so that its start-up time is numba's alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+START_UP = (
+    "import time\n"
+    "start = time.perf_counter()\n"
+    "import numpy as np\n"
+    "import numba\n"
+    "scipy_start = time.perf_counter()\n"
+    "try:\n"
+    "    import scipy.linalg.cython_blas\n"
+    "except ImportError:\n"
+    "    pass\n"
+    "scipy_end = time.perf_counter()\n"
+    "from abm.bench_floor import call_once\n"
+    "call_once()\n"
+    "print(time.perf_counter() - start, scipy_end - scipy_start)\n"
+)
+"""A fresh process's code: import numba, import SciPy's BLAS as numba's first call would, then
+make that call. Prints the seconds of it all and of the SciPy import (a part of the first)."""
+
+
+@njit(cache=True, nogil=True)
+def empty_call(capacity, indptr, quantity, rule, priority, weight, out):
+    """Nothing, with :func:`abm.allocation.allocate_unchecked`'s arguments: its time is the
+    dispatch of those arguments."""
+    return None
+
+
+def call_once() -> None:
+    """One call of :func:`empty_call` on arrays of the kernel's types (3 orders, 1 supplier)."""
+    orders = np.zeros(3)
+    empty_call(np.zeros(1), np.array([0, 3], dtype=np.int64), orders, 1, orders, orders,
+               np.empty(3))
