@@ -272,7 +272,8 @@ class MarketParams:
                                     "fall of the secondary price per fire-sold unit, relative "
                                     "to the market's depth", ge=0)
     depth_share: float = param(0.02, "share of fleet/month", "assumption",
-                               "units the secondary market absorbs a month without discount",
+                               "depth of the secondary market: fire-selling this share of the "
+                               "fleet in a month divides the price by 1 + fire_sale_impact",
                                gt=0)
     fire_sale_recovery_months: float = param(6.0, "months", "assumption",
                                              "time for a fire-sale discount to fade", ge=1)

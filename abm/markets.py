@@ -154,8 +154,9 @@ def add_fire_sales(discount: float, units_sold: float, fleet_units: float,
                    params: MarketParams) -> float:
     """The secondary-price discount (0–0.95) after ``units_sold`` more forced sales.
 
-    Forced sales beyond what the market absorbs without a discount
-    (``depth_share`` of the fleet a month) push the discount up.
+    Every forced sale pushes the discount up, in proportion to its size against the
+    market's depth (``depth_share`` of the fleet a month): selling ``depth`` units divides
+    the price by 1 + ``fire_sale_impact``.
 
     Examples
     --------

@@ -272,8 +272,9 @@ class CapexModel(mesa.Model):
 
     @property
     def quarter_end(self) -> bool:
-        """Whether this month closes a calendar quarter of the run."""
-        return self.month % 3 == 2
+        """Whether this month closes a calendar quarter (March, June, September, December)."""
+        first = int(self.config.run.start_date[5:7])  # calendar month of step 0, 1-12
+        return (first + self.month) % 3 == 0
 
     @property
     def price_per_unit(self) -> float:
@@ -353,7 +354,10 @@ class CapexModel(mesa.Model):
         ledger.book(lender, loss, "loan_loss")
         if proceeds > principal:
             ledger.pay(lender, neocloud, proceeds - principal, "collateral_sale")
-        ledger.book(neocloud, neocloud.book.write_down_to(0.0), "impairment")
+        # The GPUs are impaired to what they fetch; the rest of their book value leaves with
+        # them as a sale, not a loss.
+        ledger.book(neocloud, neocloud.book.write_down_to(proceeds), "impairment")
+        neocloud.book.scale(0.0)
         neocloud.installed = 0.0
         neocloud.in_transit = deque([0.0] * len(neocloud.in_transit))
         self.units_sold_outside += units
@@ -381,6 +385,9 @@ class CapexModel(mesa.Model):
     def buyers_plan(self) -> None:
         """Phase 3: buyers forecast, update their true need, order and cancel."""
         demand, projection = self.measures["end_demand"], self.industry_projection()
+        # Counted as the buyers order: a board that freezes at this quarter's close froze
+        # none of this month's orders.
+        self.measures["freezes"] = float(sum(b.frozen for b in self.buyers.values()))
         for kind in (Hyperscaler, Neocloud):
             if kind in self.agents_by_type:
                 self.agents_by_type[kind].shuffle_do("plan", demand, projection)
@@ -435,7 +442,7 @@ class CapexModel(mesa.Model):
         m["backlog"] = sum(sum(b.outstanding) for b in buyers)
         m["vendor_backlog"] = self.vendor.backlog
         m["fab_backlog"] = sum(self.vendor.dies.outstanding)
-        m["price_new"] = self.vendor.price
+        m["price_new"] = self.price_per_unit
         m["mean_expected_fill"] = float(np.mean([b.expected_fill for b in buyers]))
         m["share_duplicating"] = float(np.mean([b.active_channels() > 1 for b in buyers]))
 
@@ -527,7 +534,6 @@ class CapexModel(mesa.Model):
         m["utilisation_hbm"] = utilisation(sum(h.output for h in self.hbm_suppliers), hbm_cap)
         m["inventory"] = self.vendor.finished + sum(d.inventory for d in self.distributors.values())
         m["neocloud_debt"] = sum(n.debt for n in self.neoclouds())
-        m["freezes"] = float(sum(b.frozen for b in buyers))
 
     def close_books(self) -> None:
         """Month-end accounts of every firm, and the money measures of the month."""

@@ -204,8 +204,8 @@ PANELS: tuple[Panel, ...] = (
     ),
     Panel(
         title="New-unit price and cancellations",
-        ylabel="price, US$ per unit",
-        lines=(Line("price_new", "new-unit price"),),
+        ylabel="price, US$ per H100-equivalent",
+        lines=(Line("price_new", "new units (what buyers pay)"),),
         twin_lines=(Line("cancellations", "cancellations (right)", linestyle=":"),),
         twin_ylabel="cancellations, accelerators per month",
         legend_loc="upper right",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
 from abm.config import ScenarioError, build_scenario, load_scenario
 from abm.model import CapexModel
 from abm.runner import simulate
+from agents.buyer import Buyer
 
 SHOCK = {"market": {"generation_months": 18, "generation_speedup": 3.0},
          "credit": {"max_ltv": 0.8, "covenant_ltv": 0.8}, "finance": {"neocloud_cash_usd": 1e8}}
@@ -140,3 +143,60 @@ def test_losses_fall_on_owners_and_lenders_not_the_fabless_vendor():
     _, boom = simulate(load_scenario("revenue_boom"))
     assert _owners_and_lenders(boom) < 0.05 * owners
     assert boom["defaults"] == 0
+
+
+def test_a_defaulter_writes_its_gpus_down_to_what_they_fetch():
+    """At a default the seized GPUs are impaired to the sale's proceeds; the rest of their
+    book value is sold, not lost (the lender books its own loss on the debt)."""
+    model = CapexModel(load_scenario("baseline"))
+    default, seen = model._default, []
+
+    def recording(neocloud):
+        book, proceeds = neocloud.book.value, neocloud.owned * model.unit_value
+        before = model.ledger.flows[neocloud.node, "impairment"]
+        units = default(neocloud)
+        booked = (model.ledger.flows[neocloud.node, "impairment"] - before) / 100.0
+        seen.append((book, proceeds, booked, neocloud.book.value))
+        return units
+
+    model._default = recording
+    model.run()
+    assert seen
+    assert any(book > proceeds > 0.0 for book, proceeds, _, _ in seen)
+    for book, proceeds, booked, left in seen:
+        assert booked == pytest.approx(max(0.0, book - proceeds), abs=0.01, rel=1e-9)
+        assert left == 0.0
+
+
+def test_freezes_count_the_months_whose_orders_a_board_froze(monkeypatch):
+    """The measure counts a freeze from the month after the board's decision (the quarter's
+    close comes after that month's orders)."""
+    ordered_frozen = Counter()
+    place = Buyer._place_orders
+
+    def recording(buyer):
+        ordered_frozen[buyer.model.month] += buyer.frozen
+        place(buyer)
+
+    monkeypatch.setattr(Buyer, "_place_orders", recording)
+    frame = CapexModel(load_scenario("baseline")).run()
+    assert frame["freezes"].sum() > 0
+    assert list(frame["freezes"]) == [ordered_frozen[t] for t in range(len(frame["freezes"]))]
+
+
+def test_price_new_is_what_buyers_pay_per_h100_equivalent():
+    frame, _ = simulate(load_scenario("baseline"))
+    bought = frame["shipments"] > 0.0
+    assert (frame["month"][bought] >= load_scenario("baseline").market.generation_months).any()
+    np.testing.assert_allclose(frame["capex"][bought] / frame["shipments"][bought],
+                               frame["price_new"][bought], rtol=1e-9)
+
+
+def test_quarters_close_at_calendar_quarter_ends():
+    model = CapexModel(run__start_date="2023-02", run__months=6)
+    closes = []
+    for _ in range(6):
+        model.step()
+        closes.append(model.quarter_end)
+    assert [d for d, close in zip(model.dates(6), closes, strict=True) if close] == [
+        "2023-03", "2023-06"]
