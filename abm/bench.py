@@ -83,6 +83,9 @@ SAMPLE_S = 0.02
 """Shortest timed sample (seconds): fast calls are looped until a sample lasts this long."""
 PYTHON_BUDGET_S = 2.0
 """The reference runs only where a call is predicted to take less (seconds)."""
+CALIBRATION_ORDERS = 1_000
+"""Orders of a first, small reference call that predicts the reference's time in a case
+with no smaller size to go by."""
 COPY_BYTES = 256 * 2**20
 """Size of the array copied to measure memory bandwidth (bytes)."""
 SHORTAGE = 0.5
@@ -337,14 +340,18 @@ def kernel_rows(sizes: Sequence[int], suppliers: Sequence[int], repeat: int,
     """The kernel table: numba, NumPy and Python per rule, instance and size.
 
     The reference runs where its time, extrapolated as E log E from the last size it
-    ran at in the same case, stays under :data:`PYTHON_BUDGET_S`.
+    ran at in the same case, stays under :data:`PYTHON_BUDGET_S`; a case whose first size
+    is over :data:`CALIBRATION_ORDERS` first times the reference at that many orders.
     """
     cases = kernel_cases(sorted(sizes), sorted(suppliers))
     rows = []
     reference_runs: dict[tuple[str, str, int], tuple[int, float]] = {}
     for number, (rule, instance, n, s) in enumerate(cases, 1):
-        problem = (random_problem(n, s, rng) if instance == "random"
-                   else worst_problem(instance, rule, n, s, rng))
+        small = max(CALIBRATION_ORDERS, s)
+        if (rule, instance, s) not in reference_runs and small < n:
+            reference_runs[rule, instance, s] = (
+                small, time_reference(_instance(rule, instance, small, s, rng), rule))
+        problem = _instance(rule, instance, n, s, rng)
         numba_s, numpy_s = time_kernel(problem, rule, repeat)
         last_n, last_s = reference_runs.get((rule, instance, s), (n, 0.0))
         predicted = last_s * n * math.log2(n) / (last_n * math.log2(max(last_n, 2)))
@@ -362,6 +369,11 @@ def kernel_rows(sizes: Sequence[int], suppliers: Sequence[int], repeat: int,
         progress(f"[{number}/{len(cases)}] {rule} {instance} E={n} S={s}: numba "
                  f"{numba_s * 1e3:.3f} ms, numpy {numpy_s * 1e3:.2f} ms, {python_text}")
     return rows
+
+
+def _instance(rule: str, instance: str, n: int, s: int, rng: np.random.Generator) -> Problem:
+    return (random_problem(n, s, rng) if instance == "random"
+            else worst_problem(instance, rule, n, s, rng))
 
 
 def copy_rows(sizes: Sequence[int], repeat: int) -> list[Row]:

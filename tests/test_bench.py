@@ -98,3 +98,18 @@ def test_a_call_that_fills_a_sample_is_not_run_again(monkeypatch):
     assert len(calls) == 1
     bench.median_seconds(lambda: calls.append(1), 3, warm_up=False)
     assert len(calls) == 1 + 3
+
+
+def test_a_large_first_size_is_sized_by_a_small_reference_call_first(monkeypatch):
+    """With no smaller size to extrapolate from, the slow reference is timed at
+    CALIBRATION_ORDERS first and skipped where that predicts more than the budget."""
+    sizes = []
+
+    def slow_reference(problem, rule):
+        sizes.append(problem.quantity.size)
+        return 10.0 * bench.PYTHON_BUDGET_S * problem.quantity.size / bench.CALIBRATION_ORDERS
+
+    monkeypatch.setattr(bench, "time_reference", slow_reference)
+    rows = bench.kernel_rows([20_000], [10], 1, bench.run_streams(0)["bench"], lambda _: None)
+    assert set(sizes) == {bench.CALIBRATION_ORDERS}
+    assert {r.status for r in rows if r.implementation == "python"} == {"skipped"}
