@@ -341,7 +341,7 @@ def kernel_rows(sizes: Sequence[int], suppliers: Sequence[int], repeat: int,
 
     The reference runs where its time, extrapolated as E log E from the last size it
     ran at in the same case, stays under :data:`PYTHON_BUDGET_S`; a case whose first size
-    is over :data:`CALIBRATION_ORDERS` first times the reference at that many orders.
+    is over max(:data:`CALIBRATION_ORDERS`, S) first times the reference at that many orders.
     """
     cases = kernel_cases(sorted(sizes), sorted(suppliers))
     rows = []
@@ -549,8 +549,8 @@ def format_report(rows: Sequence[Row]) -> str:
                   for r in of("floor", "start_up")]
         floors += [["  of which SciPy's BLAS import", f"{r.seconds:.3f}"]
                    for r in of("floor", "scipy_import")]
-        blocks.append(_table("start-up: fresh process, import abm.allocation + first call",
-                             ["cache", "seconds"],
+        blocks.append(_table("start-up: fresh process, import + first call (abm.allocation by "
+                             "numba cache; then numba alone)", ["process", "seconds"],
                              [[r.implementation, f"{r.seconds:.3f}"] for r in starts] + floors))
     for r in of("copy", "copy"):
         if r.bytes == 2 * COPY_BYTES:

@@ -272,8 +272,9 @@ class MarketParams:
                                     "fall of the secondary price per fire-sold unit, relative "
                                     "to the market's depth", ge=0)
     depth_share: float = param(0.02, "share of fleet/month", "assumption",
-                               "depth of the secondary market: fire-selling this share of the "
-                               "fleet in a month divides the price by 1 + fire_sale_impact",
+                               "depth of the secondary market: one fire sale of this share of "
+                               "the fleet divides the price by 1 + fire_sale_impact (sales "
+                               "compound)",
                                gt=0)
     fire_sale_recovery_months: float = param(6.0, "months", "assumption",
                                              "time for a fire-sale discount to fade", ge=1)

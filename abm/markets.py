@@ -155,8 +155,8 @@ def add_fire_sales(discount: float, units_sold: float, fleet_units: float,
     """The secondary-price discount (0–0.95) after ``units_sold`` more forced sales.
 
     Every forced sale pushes the discount up, in proportion to its size against the
-    market's depth (``depth_share`` of the fleet a month): selling ``depth`` units divides
-    the price by 1 + ``fire_sale_impact``.
+    market's depth (``depth_share`` of the fleet): one sale of ``depth`` units divides the
+    price by 1 + ``fire_sale_impact``, and sales in the same month compound.
 
     Examples
     --------

@@ -272,9 +272,9 @@ class CapexModel(mesa.Model):
 
     @property
     def quarter_end(self) -> bool:
-        """Whether this month closes a calendar quarter (March, June, September, December)."""
-        first = int(self.config.run.start_date[5:7])  # calendar month of step 0, 1-12
-        return (first + self.month) % 3 == 0
+        """Whether this month closes a quarter of the run: quarters are counted from the
+        start month, so that every quarter the boards compare is three months long."""
+        return self.month % 3 == 2
 
     @property
     def price_per_unit(self) -> float:
