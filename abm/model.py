@@ -281,12 +281,16 @@ class CapexModel(mesa.Model):
         """What a buyer pays the vendor per H100-equivalent now (US$)."""
         return self.vendor.price / self.performance
 
+    def components_cost(self, dies: float, stacks: float) -> float:
+        """What ``dies`` and ``stacks`` cost the vendor now (US$; a new generation makes the
+        components of an H100-equivalent cheaper)."""
+        return (dies * self.config.fab.unit_price_usd
+                + stacks * self.config.hbm.unit_price_usd) / self.performance
+
     @property
     def unit_cost(self) -> float:
         """What the components of one H100-equivalent cost the vendor now (US$)."""
-        spu = self.config.vendor.stacks_per_unit
-        return (self.config.fab.unit_price_usd + spu * self.config.hbm.unit_price_usd) \
-            / self.performance
+        return self.components_cost(1.0, self.config.vendor.stacks_per_unit)
 
     def _revalue_units(self) -> None:
         self.unit_value = secondary_price(self.earning_value, self.price_per_unit,
@@ -550,8 +554,7 @@ class CapexModel(mesa.Model):
             kits = min(dies, stacks / spu)
             held = v.finished + sum(d.inventory for d in self.distributors.values()) + kits
             # Components not yet matched into a unit keep their cost.
-            spares = ((dies - kits) * self.config.fab.unit_price_usd
-                      + (stacks - kits * spu) * self.config.hbm.unit_price_usd) / self.performance
+            spares = self.components_cost(dies - kits, stacks - kits * spu)
             v.write_down_inventory(held, self.unit_cost, self.unit_value, spares)
         for lender in self.lenders.values():
             lender.close_month()

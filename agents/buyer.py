@@ -249,9 +249,13 @@ class Buyer(mesa.Agent):
         self.model.ledger.open(self, self.kind, cash)
         self.book.add(0.5 * self.installed * price, life_months, months_left=life_months / 2)
 
+    def spendable(self) -> float:
+        """What it can spend on accelerators now (US$): its cash (subclasses add credit)."""
+        return max(0.0, self.cash_cents / 100.0)
+
     def affordable_units(self, price: float, unit_value: float) -> float:
-        """Units it can pay for now (subclasses add their financing)."""
-        return max(0.0, self.cash_cents / 100.0) / price if price > 0.0 else float("inf")
+        """Units it can pay for now at ``price`` (US$ each)."""
+        return self.spendable() / price if price > 0.0 else float("inf")
 
     def raise_funds(self, cost: float, collateral_value: float) -> None:
         """Borrow what a purchase needs beyond its cash (subclasses)."""

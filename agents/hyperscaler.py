@@ -45,10 +45,10 @@ class Hyperscaler(Buyer):
         self.revenue_quarters: list[float] = [0.0]
         self.freezes = 0
 
-    def affordable_units(self, price: float, unit_value: float) -> float:
-        finance = self.model.config.finance
-        funds = self.cash_cents / 100.0 + max(0.0, finance.hyperscaler_credit_line_usd - self.debt)
-        return max(0.0, funds) / price if price > 0.0 else float("inf")
+    def spendable(self) -> float:
+        """Cash plus what is left on the credit line (US$)."""
+        line = self.model.config.finance.hyperscaler_credit_line_usd
+        return max(0.0, self.cash_cents / 100.0 + max(0.0, line - self.debt))
 
     def raise_funds(self, cost: float, collateral_value: float) -> None:
         shortfall = cost - self.cash_cents / 100.0

@@ -37,7 +37,7 @@ class Neocloud(Buyer):
     def affordable_units(self, price: float, unit_value: float) -> float:
         if price <= 0.0:
             return float("inf")
-        cash = max(0.0, self.cash_cents / 100.0)
+        cash = self.spendable()
         lendable = self.lender.lendable()
         credit_per_unit = min(price, self.lender.loan_to_value(unit_value))
         own_per_unit = price - credit_per_unit
