@@ -29,7 +29,8 @@ Two entry points:
 * :func:`allocate` validates its input and raises ``ValueError`` naming the
   argument, the offending index and the value; use it from user code.
 * :func:`allocate_unchecked` is the jitted kernel itself, for a caller (the
-  model's step) that built and checked its arrays once and calls it every month.
+  model's step) that built and checked its arrays once, and a scratch array of
+  :func:`scratch_size` elements, and calls it every month.
 
 :func:`allocate_batch` allocates many independent replicas that share one CSR
 layout (one row per replica) in a single call, in parallel over replicas.
@@ -55,17 +56,23 @@ from numba import njit, prange
 
 from abm.allocation_inputs import RULES, check_batch_inputs, check_inputs
 
-__all__ = ["RULES", "allocate", "allocate_batch", "allocate_batch_unchecked", "allocate_unchecked"]
+__all__ = ["RULES", "allocate", "allocate_batch", "allocate_batch_unchecked", "allocate_unchecked",
+           "scratch_size"]
 
 PROPORTIONAL, UNIFORM, LEXICOGRAPHIC, TURN_AND_EARN = (RULES[name] for name in RULES)
 
 # Every function compiles with error_model="numpy": each division is guarded, so
 # numba's ZeroDivisionError checks would only cost time.
 #
-# A call that passes arrays to a function the compiler does not inline costs two
-# atomic reference-count updates per array, 100-400 ns a call on a small book: the
-# kernel computes each supplier's allocation in its own loop, and the water-filling's
-# repeated pass (_fill) and short-book steps (_packed_level, _settle) are inlined.
+# The kernel allocates nothing (its caller passes a scratch array), so it and all it
+# calls compile without numba's runtime (_nrt=False): no reference counts. With the
+# runtime, every slice and every array passed to a helper cost two atomic updates that
+# numba's pruning pass leaves in branching code (numba issue #2350), 35-130 ns a
+# supplier, and numba wrapped each array argument of a call from Python in a new
+# runtime record, 0.47 µs a call of 7 arguments. A function without the runtime may
+# take arrays and views of them, not create or return one. The water-filling's
+# repeated pass (_fill) and its short-book steps (_packed_level, _settle) are inlined,
+# so that each compiles for its weights.
 #
 # Sums the compiler may vectorise run in _LANES lanes (lane j adds elements j,
 # j + _LANES, …), then the lanes are summed in a fixed order: no sum is ever
@@ -79,16 +86,24 @@ _LANES = 32
 # after _FULL_PASSES passes over the whole book the orders still in play are packed,
 # and a step that settles fewer than 1/_SLOW_SHRINK of them is followed by a pivot
 # split: no input makes it quadratic. The lexicographic cut of a book shorter than
-# _PACKED_BELOW serves its priority levels one pass each.
+# _PACKED_BELOW serves its priority levels one pass each; a book of at least
+# _CUT_SAMPLED_FROM orders is first split at the cut of a strided sample of
+# _CUT_SAMPLE orders and the sample's priorities either side of it, one of which, with
+# a few priority classes, is usually the cut (one pass).
 _PACKED_BELOW = 32
 _SAMPLE = 128
 _SAMPLED_FROM = 32 * _SAMPLE
 _FULL_PASSES = 6
 _FEW_MOVED = 32
 _SLOW_SHRINK = 8
+_CUT_SAMPLE = 32
+_CUT_SAMPLED_FROM = 8 * _CUT_SAMPLE
+
+_HELPER = {"cache": True, "nogil": True, "error_model": "numpy", "_nrt": False}
+"""Options of the kernel and of every function it calls: no runtime, no reference counts."""
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_HELPER)
 def _ordered_sum(x: np.ndarray) -> float:
     """Sum in a fixed order: eight interleaved partial sums, a fixed tree, a tail."""
     n = x.size
@@ -111,12 +126,12 @@ def _ordered_sum(x: np.ndarray) -> float:
     return total
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_HELPER)
 def _median3(a: float, b: float, c: float) -> float:
     return max(min(a, b), min(max(a, b), c))
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_HELPER)
 def _proportional(q: np.ndarray, capacity: float, out: np.ndarray) -> None:
     total = _ordered_sum(q)
     if total <= capacity:
@@ -128,7 +143,7 @@ def _proportional(q: np.ndarray, capacity: float, out: np.ndarray) -> None:
         out[i] = q[i] * fraction
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(inline="always", **_HELPER)
 def _fill(q, w, level, fill, weight, total):
     """The fill curve at ``level``: Σ min(q, level · w), and the weight and number of
     the orders it caps (q ≥ level · w); ``w`` is None for unit weights. Also the
@@ -175,7 +190,7 @@ def _fill(q, w, level, fill, weight, total):
     return _ordered_sum(fill), capped, count, 0.0 if total is None else _ordered_sum(total)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_HELPER)
 def _capped(q, w, level):
     """The number of orders the level caps (q ≥ level · w; ``w`` None: unit weights)."""
     count = 0
@@ -187,7 +202,7 @@ def _capped(q, w, level):
     return count
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(inline="always", **_HELPER)
 def _settle(q, w, m, level, sq, sw):
     """One step over the first ``m`` orders of ``q``/``w``: settle those with
     q < level · w, pack the others at the front of ``sq``/``sw`` (which may be
@@ -212,13 +227,13 @@ def _settle(q, w, m, level, sq, sw):
     return k, settled, kept
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_HELPER)
 def _ratio(sq, sw, j):
     """q / w of packed order j (q when ``sw`` is None)."""
     return sq[j] if sw is None else sq[j] / sw[j]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_HELPER)
 def _split(sq, sw, m, left, fixed):
     """Bracket the water level with a pivot ratio, the median of three orders' q / w.
 
@@ -253,7 +268,7 @@ def _split(sq, sw, m, left, fixed):
     return k, kept, left, fixed
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_HELPER)
 def _newton(q, w, left, fixed, kept, sq, sw):
     """Newton's iteration from below on the packed orders ``q`` (weights ``w``).
 
@@ -280,7 +295,7 @@ def _newton(q, w, left, fixed, kept, sq, sw):
     return max(level, 0.0)
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(inline="always", **_HELPER)
 def _packed_level(q, w, capacity, sq, sw):
     """The water level by Newton's iteration on packed orders, with no pass over lanes
     (a book shorter than _PACKED_BELOW, or a sample); inf when Σ q ≤ capacity."""
@@ -294,7 +309,7 @@ def _packed_level(q, w, capacity, sq, sw):
     return _newton(q, w, capacity, 0.0, _ordered_sum(w), sq, sw)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_HELPER)
 def _sample_level(q, w, capacity, sq, sw):
     """The water level of a strided sample of _SAMPLE orders, for the share of
     ``capacity`` it stands for (capacity · _SAMPLE / q.size); 0 if that is enough."""
@@ -311,13 +326,13 @@ def _sample_level(q, w, capacity, sq, sw):
     return 0.0 if level == np.inf else level
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_HELPER)
 def _lowest_level(q, w, capacity):
     """capacity / Σ w: every order is capped there, a lower bound of the water level."""
     return capacity / (float(q.size) if w is None else _ordered_sum(w))
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_HELPER)
 def _water_level(q, w, capacity, sq, sw, lane_a, lane_b, lane_c):
     """The level solving Σ min(q, level · w) = capacity; inf when Σ q ≤ capacity.
 
@@ -368,7 +383,7 @@ def _water_level(q, w, capacity, sq, sw, lane_a, lane_b, lane_c):
     return _newton(sq[:k], sw[:k], capacity - settled, 0.0, kept, sq, sw)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_HELPER)
 def _short_cut_sums(q, p, m, pivot):
     """Units of the first ``m`` orders with priority p < pivot and with p == pivot, and
     the number of the latter, for m < _PACKED_BELOW."""
@@ -382,7 +397,7 @@ def _short_cut_sums(q, p, m, pivot):
     return under, group, members
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_HELPER)
 def _cut_sums(q, p, m, pivot, below, at):
     """:func:`_short_cut_sums` in lanes (``below`` and ``at`` are scratch; order i adds
     to lane i mod _LANES), for any m (a short-book branch here would cost the pass its
@@ -408,49 +423,151 @@ def _cut_sums(q, p, m, pivot, below, at):
     return _ordered_sum(below), _ordered_sum(at), members
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _keep_side(q, p, m, pivot, below, sq, sp):
-    """Pack the first ``m`` orders with p < pivot (``below``) or p > pivot (else) at the
-    front of ``sq``/``sp`` (which may be ``q``/``p``); return their number."""
+@njit(**_HELPER)
+def _pivot_sums(q, p, pivots, lanes):
+    """:func:`_cut_sums` at three priorities in one pass: for each, the units below it,
+    the units at it and the number at it (``lanes`` is scratch, six lanes)."""
+    lo, mid, hi = pivots
+    for j in range(6 * _LANES):
+        lanes[j] = 0.0
+    n_lo = n_mid = n_hi = 0
+    m = q.size
+    whole = m - m % _LANES
+    for start in range(0, whole, _LANES):
+        for j in range(_LANES):  # a trip count the compiler knows, and vectorises
+            x = q[start + j]
+            r = p[start + j]
+            lanes[j] += x if r < lo else 0.0
+            lanes[_LANES + j] += x if r == lo else 0.0
+            lanes[2 * _LANES + j] += x if r < mid else 0.0
+            lanes[3 * _LANES + j] += x if r == mid else 0.0
+            lanes[4 * _LANES + j] += x if r < hi else 0.0
+            lanes[5 * _LANES + j] += x if r == hi else 0.0
+            n_lo += r == lo
+            n_mid += r == mid
+            n_hi += r == hi
+    for j in range(m - whole):  # the tail repeats the body, as in _fill
+        x = q[whole + j]
+        r = p[whole + j]
+        lanes[j] += x if r < lo else 0.0
+        lanes[_LANES + j] += x if r == lo else 0.0
+        lanes[2 * _LANES + j] += x if r < mid else 0.0
+        lanes[3 * _LANES + j] += x if r == mid else 0.0
+        lanes[4 * _LANES + j] += x if r < hi else 0.0
+        lanes[5 * _LANES + j] += x if r == hi else 0.0
+        n_lo += r == lo
+        n_mid += r == mid
+        n_hi += r == hi
+    return ((_ordered_sum(lanes[:_LANES]), _ordered_sum(lanes[_LANES:2 * _LANES]), n_lo),
+            (_ordered_sum(lanes[2 * _LANES:3 * _LANES]),
+             _ordered_sum(lanes[3 * _LANES:4 * _LANES]), n_mid),
+            (_ordered_sum(lanes[4 * _LANES:5 * _LANES]),
+             _ordered_sum(lanes[5 * _LANES:6 * _LANES]), n_hi))
+
+
+@njit(**_HELPER)
+def _keep_between(q, p, m, lo, hi, sq, sp):
+    """Pack the first ``m`` orders with lo < p < hi at the front of ``sq``/``sp`` (which
+    may be ``q``/``p``); return their number."""
     k = 0
     for j in range(m):
         sq[k] = q[j]
         sp[k] = p[j]
-        k += (p[j] < pivot) if below else (p[j] > pivot)
+        k += (p[j] > lo) & (p[j] < hi)
     return k
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _priority_cut(q, p, capacity, sq, sp, below, at):
+@njit(**_HELPER)
+def _priority_cut(q, p, capacity, total, sq, sp, lanes):
     """The priority number served in part, the units it gets, and its orders' units
     and number.
 
-    A selection, not a sort: split the orders at a pivot priority (the median of
-    three), keep the side that holds the cut, packed into ``sq``/``sp``. Expects
-    Σ q > capacity; ``below`` and ``at`` are scratch lanes.
+    A selection, not a sort: split the orders at pivot priorities, keep the part that
+    holds the cut, packed into ``sq``/``sp``. A book of _CUT_SAMPLED_FROM orders or more
+    is first split at three priorities from a sample (:func:`_sampled_pivots`); then
+    each step splits at the median of three. Expects ``total`` = Σ q > capacity;
+    ``lanes`` is scratch (six lanes).
     """
     left = capacity
     m = q.size
+    if m >= _CUT_SAMPLED_FROM:
+        pivots = _sampled_pivots(q, p, capacity / total, sq, sp)
+        sums = _pivot_sums(q, p, pivots, lanes)
+        low, high = -np.inf, np.inf
+        passed = 0.0  # units at or below ``low``
+        for k in range(3):
+            under, group, members = sums[k]
+            if under > left:
+                high = pivots[k]
+                break
+            if under + group > left:
+                return pivots[k], left - under, group, members
+            low = pivots[k]
+            passed = under + group
+        left -= passed
+        m = _keep_between(q, p, m, low, high, sq, sp)
+        q = sq
+        p = sp
     while m > 0:
         pivot = _median3(p[0], p[m // 2], p[m - 1])
         if m < _PACKED_BELOW:
             under, group, members = _short_cut_sums(q, p, m, pivot)
         else:
-            under, group, members = _cut_sums(q, p, m, pivot, below, at)
+            under, group, members = _cut_sums(q, p, m, pivot, lanes[:_LANES],
+                                              lanes[_LANES:2 * _LANES])
         if under > left:
-            keep_below = True
+            low, high = -np.inf, pivot
         elif under + group <= left:
-            keep_below = False
+            low, high = pivot, np.inf
             left -= under + group
         else:
             return pivot, left - under, group, members
-        m = _keep_side(q, p, m, pivot, keep_below, sq, sp)
+        m = _keep_between(q, p, m, low, high, sq, sp)
         q = sq
         p = sp
     return np.inf, 0.0, 1.0, 0
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_HELPER)
+def _sampled_pivots(q, p, share, sq, sp):
+    """Three priorities lo ≤ mid ≤ hi for :func:`_priority_cut`'s first split: the cut
+    of a strided sample of _CUT_SAMPLE orders (sorted by priority in ``sq``/``sp``) for
+    ``share`` of its units, and the sample's priorities either side of it (the cut's
+    own where it has none). With a few priority classes the book's cut is usually one
+    of them, found in one pass; with many it usually lies between lo and hi, among
+    about 2/_CUT_SAMPLE of the orders."""
+    n = _CUT_SAMPLE
+    stride = q.size // n
+    total = 0.0
+    for j in range(n):  # insertion sort by priority: the sample is short
+        x = q[j * stride]
+        r = p[j * stride]
+        total += x
+        i = j
+        while i > 0 and sp[i - 1] > r:
+            sq[i] = sq[i - 1]
+            sp[i] = sp[i - 1]
+            i -= 1
+        sq[i] = x
+        sp[i] = r
+    left = share * total
+    below = -np.inf  # the sample's priority before the cut's
+    j = 0
+    while j < n:
+        cut = sp[j]
+        group = 0.0
+        while j < n and sp[j] == cut:
+            group += sq[j]
+            j += 1
+        if group > left:
+            return (below if below > -np.inf else cut), cut, (sp[j] if j < n else cut)
+        left -= group
+        below = cut
+    pivot = _median3(p[0], p[q.size // 2], p[q.size - 1])
+    return pivot, pivot, pivot
+
+
+@njit(**_HELPER)
 def _short_priority_cut(q, p, capacity):
     """:func:`_priority_cut` for a book shorter than _PACKED_BELOW: serve the priority
     levels one by one, each found by a pass over the book."""
@@ -476,8 +593,15 @@ def _short_priority_cut(q, p, capacity):
         served = cut
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out):
+def scratch_size(indptr: np.ndarray) -> int:
+    """Elements of the work array :func:`allocate_unchecked` needs for the CSR layout
+    ``indptr``: twice the longest book (its packed orders) and six lanes."""
+    longest = int(np.max(np.diff(indptr))) if len(indptr) > 1 else 0
+    return 2 * longest + 6 * _LANES
+
+
+@njit(**_HELPER)
+def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, scratch):
     """The allocation kernel, without input checks: write each order's allocation to ``out``.
 
     Parameters
@@ -495,8 +619,12 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out):
         any float64[E] array (``quantity`` itself, say) when the rule ignores them.
     out : float64[E]
         Receives the allocations (units).
+    scratch : float64[n], n ≥ ``scratch_size(indptr)``
+        Work array, overwritten; allocate it once per layout and reuse it (the kernel
+        allocates nothing, so numba passes its arguments without its runtime).
 
-    The caller guarantees what :func:`allocate` checks; nothing is checked here.
+    The caller guarantees what :func:`allocate` checks; only the size of ``scratch`` is
+    checked here (``ValueError``), as a short one would be written past its end.
     """
     if rule == PROPORTIONAL:
         for s in range(capacity.size):
@@ -507,12 +635,14 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out):
     longest = 0
     for s in range(capacity.size):
         longest = max(longest, indptr[s + 1] - indptr[s])
-    scratch = np.empty(2 * longest + 3 * _LANES)  # packed orders and lanes: one allocation
+    if scratch.size < 2 * longest + 6 * _LANES:
+        raise ValueError("scratch holds fewer than scratch_size(indptr) elements")
     sq = scratch[:longest]
     sw = scratch[longest:2 * longest]
-    lane_a = scratch[2 * longest:2 * longest + _LANES]
-    lane_b = scratch[2 * longest + _LANES:2 * longest + 2 * _LANES]
-    lane_c = scratch[2 * longest + 2 * _LANES:]
+    lanes = scratch[2 * longest:2 * longest + 6 * _LANES]
+    lane_a = lanes[:_LANES]
+    lane_b = lanes[_LANES:2 * _LANES]
+    lane_c = lanes[2 * _LANES:3 * _LANES]
     for s in range(capacity.size):
         a = indptr[s]
         b = indptr[s + 1]
@@ -537,13 +667,14 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out):
                 o[i] = min(q[i], level * w[i])
         else:  # lexicographic: orders before the cut are met, those at it share what is left
             p = priority[a:b]
-            if _ordered_sum(q) <= capacity[s]:
+            total = _ordered_sum(q)
+            if total <= capacity[s]:
                 cut, left, group, members = np.inf, 0.0, 1.0, 0  # all are served
             elif b - a < _PACKED_BELOW:
                 cut, left, group, members = _short_priority_cut(q, p, capacity[s])
             else:
-                cut, left, group, members = _priority_cut(q, p, capacity[s], sq, sw, lane_a,
-                                                          lane_b)
+                cut, left, group, members = _priority_cut(q, p, capacity[s], total, sq, sw,
+                                                          lanes)
             fraction = left / group
             single = members == 1  # exact: a lone order at the cut takes what is left
             for i in range(b - a):
@@ -556,8 +687,13 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out):
 def allocate_batch_unchecked(capacity, indptr, quantity, rule, priority, weight, out):
     """:func:`allocate_unchecked` over the rows of 2-D ``capacity``, ``quantity``,
     ``priority``, ``weight`` and ``out`` (one layout ``indptr``), in parallel; no checks."""
+    longest = 0
+    for s in range(indptr.size - 1):
+        longest = max(longest, indptr[s + 1] - indptr[s])
+    scratch = np.empty((capacity.shape[0], 2 * longest + 6 * _LANES))
     for r in prange(capacity.shape[0]):
-        allocate_unchecked(capacity[r], indptr, quantity[r], rule, priority[r], weight[r], out[r])
+        allocate_unchecked(capacity[r], indptr, quantity[r], rule, priority[r], weight[r], out[r],
+                           scratch[r])
 
 
 def allocate(capacity, indptr, quantity, *, rule, priority=None, weight=None) -> np.ndarray:
@@ -605,7 +741,7 @@ def allocate(capacity, indptr, quantity, *, rule, priority=None, weight=None) ->
     """
     cap, ptr, qty, code, pri, wt = check_inputs(capacity, indptr, quantity, rule, priority, weight)
     out = np.empty_like(qty)
-    allocate_unchecked(cap, ptr, qty, code, pri, wt, out)
+    allocate_unchecked(cap, ptr, qty, code, pri, wt, out, np.empty(scratch_size(ptr)))
     return out
 
 

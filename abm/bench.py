@@ -54,7 +54,7 @@ from pathlib import Path
 import numpy as np
 
 from abm import allocation_numpy, allocation_reference, bench_floor
-from abm.allocation import allocate, allocate_batch_unchecked, allocate_unchecked
+from abm.allocation import allocate, allocate_batch_unchecked, allocate_unchecked, scratch_size
 from abm.allocation_inputs import RULES, check_batch_inputs, check_inputs
 from abm.seeding import run_streams
 
@@ -314,7 +314,8 @@ def time_kernel(problem: Problem, rule: str, repeat: int) -> tuple[float, float]
     """Median seconds per call of the numba kernel and of the NumPy version."""
     arrays = _prepared(problem, rule)
     out = np.empty_like(arrays[2])
-    return (median_seconds(lambda: allocate_unchecked(*arrays, out), repeat),
+    scratch = np.empty(scratch_size(arrays[1]))
+    return (median_seconds(lambda: allocate_unchecked(*arrays, out, scratch), repeat),
             median_seconds(lambda: allocation_numpy.allocate_unchecked(*arrays), repeat))
 
 
@@ -389,8 +390,9 @@ def time_call(problem: Problem, rule: str, repeat: int) -> tuple[float, float]:
     """Median seconds per call of the unchecked kernel and of the validating wrapper."""
     arrays = _prepared(problem, rule)
     out = np.empty_like(arrays[2])
+    scratch = np.empty(scratch_size(arrays[1]))
     extra = problem.extra(rule)
-    return (median_seconds(lambda: allocate_unchecked(*arrays, out), repeat),
+    return (median_seconds(lambda: allocate_unchecked(*arrays, out, scratch), repeat),
             median_seconds(lambda: allocate(problem.capacity, problem.indptr, problem.quantity,
                                             rule=rule, **extra), repeat))
 
@@ -408,7 +410,8 @@ def per_call_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
                      Row("per_call", rule, "random", n, s, 1, "allocate", wrapper, size)]
     arrays = _prepared(problem, "turn_and_earn")
     out = np.empty_like(arrays[2])
-    dispatch = median_seconds(lambda: bench_floor.empty_call(*arrays, out), repeat)
+    scratch = np.empty(scratch_size(arrays[1]))
+    dispatch = median_seconds(lambda: bench_floor.empty_call(*arrays, out, scratch), repeat)
     return rows + [Row("floor", "", "", 0, 0, 1, "dispatch", dispatch, 0)]
 
 
@@ -420,10 +423,11 @@ def time_batch(capacity: np.ndarray, indptr: np.ndarray, quantity: np.ndarray, r
                                 extra.get("weight"))
     cap, ptr, qty, code, pri, wt = arrays
     out = np.empty_like(qty)
+    scratch = np.empty(scratch_size(ptr))
 
     def serial() -> None:
         for r in range(qty.shape[0]):
-            allocate_unchecked(cap[r], ptr, qty[r], code, pri[r], wt[r], out[r])
+            allocate_unchecked(cap[r], ptr, qty[r], code, pri[r], wt[r], out[r], scratch)
 
     return (median_seconds(lambda: allocate_batch_unchecked(*arrays, out), repeat),
             median_seconds(serial, repeat))

@@ -38,10 +38,10 @@ START_UP = (
 make that call. Prints the seconds of it all and of the SciPy import (a part of the first)."""
 
 
-@njit(cache=True, nogil=True)
-def empty_call(capacity, indptr, quantity, rule, priority, weight, out):
-    """Nothing, with :func:`abm.allocation.allocate_unchecked`'s arguments: its time is the
-    dispatch of those arguments."""
+@njit(cache=True, nogil=True, _nrt=False)
+def empty_call(capacity, indptr, quantity, rule, priority, weight, out, scratch):
+    """Nothing, with :func:`abm.allocation.allocate_unchecked`'s arguments and options (no
+    runtime): its time is the dispatch of those arguments."""
     return None
 
 
@@ -49,4 +49,4 @@ def call_once() -> None:
     """One call of :func:`empty_call` on arrays of the kernel's types (3 orders, 1 supplier)."""
     orders = np.zeros(3)
     empty_call(np.zeros(1), np.array([0, 3], dtype=np.int64), orders, 1, orders, orders,
-               np.empty(3))
+               np.empty(3), np.empty(198))

@@ -14,11 +14,12 @@ when the graph's ``topology_version`` changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
 
+from abm.allocation import scratch_size
 from abm.config import Scenario
 
 BUYER_KINDS = ("hyperscaler", "neocloud")
@@ -43,12 +44,18 @@ class Tier:
         Supplier ``s`` owns lines ``indptr[s]:indptr[s + 1]``.
     priority : float64[E]
         The edges' ``priority`` attribute.
+    scratch : float64[scratch_size(indptr)]
+        The allocation kernel's work array for this layout, reused by every call.
     """
 
     suppliers: list[str]
     lines: list[tuple[str, str]]
     indptr: np.ndarray
     priority: np.ndarray
+    scratch: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scratch", np.empty(scratch_size(self.indptr)))
 
 
 def build_graph(scenario: Scenario, rng: np.random.Generator) -> nx.DiGraph:

@@ -461,7 +461,8 @@ class CapexModel(mesa.Model):
         weight = quantity if weight is None else weight  # the other rules ignore it
         # Stocks drawn down to zero can end a rounding error below it; the kernel needs >= 0.
         np.maximum(capacity, 0.0, out=capacity)
-        allocate_unchecked(capacity, tier.indptr, quantity, self.rule, tier.priority, weight, out)
+        allocate_unchecked(capacity, tier.indptr, quantity, self.rule, tier.priority, weight, out,
+                           tier.scratch)
         return out
 
     def _supply_components(self, firms: list[CapacityFirm], lines: UpstreamLines,

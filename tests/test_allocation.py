@@ -9,12 +9,14 @@ from hypothesis import strategies as st
 
 from abm import allocation_numpy, allocation_reference
 from abm.allocation import (
+    _CUT_SAMPLED_FROM,
     _PACKED_BELOW,
     _SAMPLED_FROM,
     RULES,
     allocate,
     allocate_batch,
     allocate_unchecked,
+    scratch_size,
 )
 from tests.allocation_contract import check_allocation_contract
 
@@ -63,10 +65,11 @@ ORDER_SIZES = {
 @st.composite
 def long_books(draw):
     """Suppliers with books long enough for the kernel's pass-based paths: from
-    _PACKED_BELOW orders (passes from the lowest level) to past _SAMPLED_FROM (a
+    _PACKED_BELOW orders (passes from the lowest level) to past _CUT_SAMPLED_FROM (a
+    lexicographic cut's first pivot from a sample) and _SAMPLED_FROM (a water-filling's
     sampled start), with sizes, capacities and weights from a drawn seed."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    sizes = draw(st.lists(st.one_of(st.integers(_PACKED_BELOW, 300),
+    sizes = draw(st.lists(st.one_of(st.integers(_PACKED_BELOW, _CUT_SAMPLED_FROM + 50),
                                     st.integers(_SAMPLED_FROM, 3 * _SAMPLED_FROM)),
                           min_size=1, max_size=3))
     indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
@@ -74,7 +77,9 @@ def long_books(draw):
     share = draw(st.lists(st.sampled_from([0.0, 1e-6, 0.3, 0.5, 0.9, 0.999999, 2.0]),
                           min_size=len(sizes), max_size=len(sizes)))
     capacity = np.add.reduceat(quantity, indptr[:-1]) * np.array(share)
-    priority = rng.integers(0, draw(st.sampled_from([1, 3, 50])), quantity.size).astype(float)
+    classes = draw(st.sampled_from([1, 3, 5, 50, 0]))  # 0: every priority distinct
+    priority = (rng.integers(0, classes, quantity.size).astype(float) if classes
+                else rng.permutation(quantity.size).astype(float))
     weight = rng.lognormal(0.0, draw(st.sampled_from([0.0, 0.5, 2.0])), quantity.size)
     return capacity, indptr, quantity, priority, weight
 
@@ -211,12 +216,33 @@ def test_batch_rows_equal_single_calls_bit_for_bit(rule):
         assert batch[r].tobytes() == single.tobytes()
 
 
-def test_unchecked_fast_path_matches_wrapper():
+@pytest.mark.parametrize("rule", RULES)
+def test_unchecked_fast_path_matches_wrapper_whatever_its_scratch_held(rule):
+    """The model's path: one scratch array per layout, reused call after call."""
+    rng = np.random.default_rng(3)
+    indptr = np.array([0, 40, 40, 340, 345], dtype=np.int64)
+    quantity = rng.exponential(1.0, 345)
+    capacity = 0.6 * np.add.reduceat(quantity, [0, 40, 40, 340])
+    priority = rng.integers(0, 5, 345).astype(float)
+    weight = rng.uniform(0.5, 2.0, 345)
+    expected = allocate(capacity, indptr, quantity, rule=rule,
+                        **_extra(rule, priority, weight))
+    scratch = np.empty(scratch_size(indptr))
+    assert scratch.size == 2 * 300 + 6 * 32
+    for garbage in (np.nan, -1.0, 1e300):
+        scratch[:] = garbage
+        out = np.full(345, np.nan)
+        allocate_unchecked(capacity, indptr, quantity, RULES[rule], priority, weight, out,
+                           scratch)
+        assert out.tobytes() == expected.tobytes()
+
+
+def test_unchecked_refuses_a_short_scratch_array():
     quantity = np.array([1.0, 4.0, 7.0])
-    out = np.empty(3)
-    allocate_unchecked(np.array([6.0]), np.array([0, 3]), quantity, RULES["uniform"],
-                       quantity, quantity, out)
-    assert out.tobytes() == allocate(CAP, PTR, Q, rule="uniform").tobytes()
+    with pytest.raises(ValueError, match=r"scratch_size\(indptr\)"):
+        allocate_unchecked(np.array([6.0]), np.array([0, 3]), quantity, RULES["uniform"],
+                           quantity, quantity, np.empty(3),
+                           np.empty(scratch_size(np.array([0, 3])) - 1))
 
 
 BAD_INPUT = [
