@@ -676,11 +676,14 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, 
                 cut, left, group, members = _priority_cut(q, p, capacity[s], total, sq, sw,
                                                           lanes)
             fraction = left / group
-            single = members == 1  # exact: a lone order at the cut takes what is left
             for i in range(b - a):
-                at_cut = p[i] == cut
-                served = q[i] * (1.0 if p[i] < cut else (fraction if at_cut else 0.0))
-                o[i] = left if single and at_cut else served
+                r = p[i]
+                o[i] = q[i] * (fraction if r == cut else (1.0 if r < cut else 0.0))
+            if members == 1:  # exact: a lone order at the cut takes what is left
+                for i in range(b - a):
+                    if p[i] == cut:
+                        o[i] = left
+                        break
 
 
 @njit(cache=True, parallel=True)
