@@ -15,7 +15,8 @@
   and of E float64 (a same-size copy, the yardstick of the proportional rule);
 * **per_call** — µs per call at E ≤ 1 000 (:data:`CALL_SIZES`, the baseline
   model's largest call among them) of the unchecked kernel and of the
-  validating wrapper :func:`abm.allocation.allocate`;
+  validating wrapper :func:`abm.allocation.allocate`, the mean over
+  :data:`CALL_BOOKS` random problems called in turn;
 * **batch** — :func:`abm.allocation.allocate_batch_unchecked` over R replicas against R
   calls of the unchecked kernel;
 * **start_up** — a fresh Python process that imports :mod:`abm.allocation`
@@ -40,6 +41,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
+import itertools
 import math
 import os
 import statistics
@@ -71,6 +74,9 @@ WORST_SUPPLIERS = (10, 100)
 CALL_SIZES = ((10, 1), (20, 3), (100, 10), (1_000, 1), (1_000, 3), (1_000, 10))
 """(orders, suppliers) of the per-call timings; (20, 3) is the size of the baseline model's
 largest call (its buyers' order lines on three distributors)."""
+CALL_BOOKS = 16
+"""Random problems of each per-call size, called in turn: the time is their mean, not one
+draw's (on one supplier of 1 000 orders turn_and_earn takes 3 to 5 passes by the draw)."""
 BATCH_SIZE = (10_000, 100)
 """(orders, suppliers) of one replica of the batch timing."""
 REPLICAS = 64
@@ -95,7 +101,8 @@ PRIORITY_CLASSES = 5
 WEIGHTS = (0.5, 2.0)
 """Past-sales weights are drawn uniformly from this range."""
 SEED = 2024
-"""Root seed of the benchmark instances (they draw from ``run_streams(SEED)["bench"]``)."""
+"""Root seed of the benchmark instances: each section draws from its own child of
+``run_streams(SEED)["bench"]``, so its instances do not depend on the other sections'."""
 
 TARGET_ORDERS, TARGET_SUPPLIERS = 1_000_000, 100
 """Size at which the throughput targets apply."""
@@ -386,32 +393,47 @@ def copy_rows(sizes: Sequence[int], repeat: int) -> list[Row]:
     return rows
 
 
-def time_call(problem: Problem, rule: str, repeat: int) -> tuple[float, float]:
-    """Median seconds per call of the unchecked kernel and of the validating wrapper."""
-    arrays = _prepared(problem, rule)
-    out = np.empty_like(arrays[2])
-    scratch = np.empty(scratch_size(arrays[1]))
-    extra = problem.extra(rule)
-    return (median_seconds(lambda: allocate_unchecked(*arrays, out, scratch), repeat),
-            median_seconds(lambda: allocate(problem.capacity, problem.indptr, problem.quantity,
-                                            rule=rule, **extra), repeat))
+def in_turn(calls: Sequence[Callable[[], object]]) -> Callable[[], None]:
+    """One call that makes the next of ``calls`` each time (the first after the last)."""
+    turn = itertools.cycle(calls)
+    return lambda: next(turn)()
+
+
+def _unchecked_calls(problems: Sequence[Problem], rule: str,
+                     kernel: Callable[..., object] = allocate_unchecked
+                     ) -> list[Callable[[], object]]:
+    """A call of ``kernel`` with the unchecked kernel's arguments for each problem."""
+    calls = []
+    for problem in problems:
+        arrays = _prepared(problem, rule)
+        calls.append(functools.partial(kernel, *arrays, np.empty_like(arrays[2]),
+                                       np.empty(scratch_size(arrays[1]))))
+    return calls
+
+
+def time_call(problems: Sequence[Problem], rule: str, repeat: int) -> tuple[float, float]:
+    """Median seconds per call of the unchecked kernel and of the validating wrapper, the
+    calls taking the problems in turn (the mean over them)."""
+    wrapped = [functools.partial(allocate, p.capacity, p.indptr, p.quantity, rule=rule,
+                                 **p.extra(rule)) for p in problems]
+    return (median_seconds(in_turn(_unchecked_calls(problems, rule)), repeat),
+            median_seconds(in_turn(wrapped), repeat))
 
 
 def per_call_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
-    """µs per call at E ≤ 1 000: the unchecked kernel and the validating wrapper; and the
-    floor under them, numba's dispatch of the kernel's arguments to an empty function."""
+    """µs per call at E ≤ 1 000, the mean over :data:`CALL_BOOKS` random problems: the
+    unchecked kernel and the validating wrapper; and the floor under them, numba's
+    dispatch of the kernel's arguments to an empty function, taken in turn likewise."""
     rows = []
     for n, s in CALL_SIZES:
-        problem = random_problem(n, s, rng)
+        problems = [random_problem(n, s, rng) for _ in range(CALL_BOOKS)]
         for rule in RULES:
-            unchecked, wrapper = time_call(problem, rule, repeat)
+            unchecked, wrapper = time_call(problems, rule, repeat)
             size = BYTES_PER_ORDER[rule] * n
             rows += [Row("per_call", rule, "random", n, s, 1, "unchecked", unchecked, size),
                      Row("per_call", rule, "random", n, s, 1, "allocate", wrapper, size)]
-    arrays = _prepared(problem, "turn_and_earn")
-    out = np.empty_like(arrays[2])
-    scratch = np.empty(scratch_size(arrays[1]))
-    dispatch = median_seconds(lambda: bench_floor.empty_call(*arrays, out, scratch), repeat)
+    empty = in_turn(_unchecked_calls(problems, "turn_and_earn", bench_floor.empty_call))
+    dispatch = median_seconds(empty, repeat)
     return rows + [Row("floor", "", "", 0, 0, 1, "dispatch", dispatch, 0)]
 
 
@@ -667,18 +689,18 @@ def run_kernel_benchmark(*, sizes: Sequence[int] = SIZES, suppliers: Sequence[in
     -------
     list of Row
     """
-    rng = run_streams(SEED)["bench"]
+    kernel_rng, call_rng, batch_rng = run_streams(SEED)["bench"].spawn(3)
     progress("warm-up: load the numba cache")
     allocate([6.0], [0, 3], [1.0, 4.0, 7.0], rule="uniform")
-    rows = kernel_rows(sorted(sizes), sorted(suppliers), repeat, rng, progress)
+    rows = kernel_rows(sorted(sizes), sorted(suppliers), repeat, kernel_rng, progress)
     progress("memory copies")
     rows += copy_rows(sorted(sizes), repeat)
     progress("per-call cost at E <= 1000")
-    rows += per_call_rows(repeat, rng)
+    rows += per_call_rows(repeat, call_rng)
     if replicas > 0:
         n = min(BATCH_SIZE[0], max(sizes))
         progress(f"batch: {replicas} replicas of E={n}")
-        rows += batch_rows(n, min(BATCH_SIZE[1], n), replicas, repeat, rng)
+        rows += batch_rows(n, min(BATCH_SIZE[1], n), replicas, repeat, batch_rng)
     if start_up:
         progress("fresh-process start-up" + (" (cold cache compiles the kernel)" if cold_start
                                               else ""))

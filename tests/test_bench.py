@@ -113,3 +113,11 @@ def test_a_large_first_size_is_sized_by_a_small_reference_call_first(monkeypatch
     rows = bench.kernel_rows([20_000], [10], 1, bench.run_streams(0)["bench"], lambda _: None)
     assert set(sizes) == {bench.CALIBRATION_ORDERS}
     assert {r.status for r in rows if r.implementation == "python"} == {"skipped"}
+
+
+def test_per_call_timings_take_the_books_in_turn():
+    seen = []
+    call = bench.in_turn([lambda: seen.append(1), lambda: seen.append(2)])
+    for _ in range(5):
+        call()
+    assert seen == [1, 2, 1, 2, 1]
