@@ -49,4 +49,4 @@ def call_once() -> None:
     """One call of :func:`empty_call` on arrays of the kernel's types (3 orders, 1 supplier)."""
     orders = np.zeros(3)
     empty_call(np.zeros(1), np.array([0, 3], dtype=np.int64), orders, 1, orders, orders,
-               np.empty(3), np.empty(198))
+               np.empty(3), np.empty(3))
