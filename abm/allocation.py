@@ -87,9 +87,9 @@ _LANES = 32
 # and a step that settles fewer than 1/_SLOW_SHRINK of them is followed by a pivot
 # split: no input makes it quadratic. The lexicographic cut of a book shorter than
 # _PACKED_BELOW serves its priority levels one pass each; a book of at least
-# _CUT_SAMPLED_FROM orders is first split at the cut of a strided sample of
-# _CUT_SAMPLE orders and the sample's priorities either side of it, one of which, with
-# a few priority classes, is usually the cut (one pass).
+# _CUT_SAMPLED_FROM orders first tries the cut of a strided sample of _CUT_SAMPLE
+# orders, then the sample's next priority towards the book's cut: with a few priority
+# classes one of them is usually the cut (one or two passes, nothing packed).
 _PACKED_BELOW = 32
 _SAMPLE = 128
 _SAMPLED_FROM = 32 * _SAMPLE
@@ -424,48 +424,6 @@ def _cut_sums(q, p, m, pivot, below, at):
 
 
 @njit(**_HELPER)
-def _pivot_sums(q, p, pivots, lanes):
-    """:func:`_cut_sums` at three priorities in one pass: for each, the units below it,
-    the units at it and the number at it (``lanes`` is scratch, six lanes)."""
-    lo, mid, hi = pivots
-    for j in range(6 * _LANES):
-        lanes[j] = 0.0
-    n_lo = n_mid = n_hi = 0
-    m = q.size
-    whole = m - m % _LANES
-    for start in range(0, whole, _LANES):
-        for j in range(_LANES):  # a trip count the compiler knows, and vectorises
-            x = q[start + j]
-            r = p[start + j]
-            lanes[j] += x if r < lo else 0.0
-            lanes[_LANES + j] += x if r == lo else 0.0
-            lanes[2 * _LANES + j] += x if r < mid else 0.0
-            lanes[3 * _LANES + j] += x if r == mid else 0.0
-            lanes[4 * _LANES + j] += x if r < hi else 0.0
-            lanes[5 * _LANES + j] += x if r == hi else 0.0
-            n_lo += r == lo
-            n_mid += r == mid
-            n_hi += r == hi
-    for j in range(m - whole):  # the tail repeats the body, as in _fill
-        x = q[whole + j]
-        r = p[whole + j]
-        lanes[j] += x if r < lo else 0.0
-        lanes[_LANES + j] += x if r == lo else 0.0
-        lanes[2 * _LANES + j] += x if r < mid else 0.0
-        lanes[3 * _LANES + j] += x if r == mid else 0.0
-        lanes[4 * _LANES + j] += x if r < hi else 0.0
-        lanes[5 * _LANES + j] += x if r == hi else 0.0
-        n_lo += r == lo
-        n_mid += r == mid
-        n_hi += r == hi
-    return ((_ordered_sum(lanes[:_LANES]), _ordered_sum(lanes[_LANES:2 * _LANES]), n_lo),
-            (_ordered_sum(lanes[2 * _LANES:3 * _LANES]),
-             _ordered_sum(lanes[3 * _LANES:4 * _LANES]), n_mid),
-            (_ordered_sum(lanes[4 * _LANES:5 * _LANES]),
-             _ordered_sum(lanes[5 * _LANES:6 * _LANES]), n_hi))
-
-
-@njit(**_HELPER)
 def _keep_between(q, p, m, lo, hi, sq, sp):
     """Pack the first ``m`` orders with lo < p < hi at the front of ``sq``/``sp`` (which
     may be ``q``/``p``); return their number."""
@@ -482,28 +440,31 @@ def _priority_cut(q, p, capacity, total, sq, sp, lanes):
     """The priority number served in part, the units it gets, and its orders' units
     and number.
 
-    A selection, not a sort: split the orders at pivot priorities, keep the part that
+    A selection, not a sort: split the orders at a pivot priority, keep the side that
     holds the cut, packed into ``sq``/``sp``. A book of _CUT_SAMPLED_FROM orders or more
-    is first split at three priorities from a sample (:func:`_sampled_pivots`); then
-    each step splits at the median of three. Expects ``total`` = Σ q > capacity;
-    ``lanes`` is scratch (six lanes).
+    first tries, in passes over the whole book, the cut of a sample and then its
+    neighbour on the side the cut lies (:func:`_sampled_pivots`), and keeps what lies
+    beyond or between them; then each step splits at the median of three. Expects
+    ``total`` = Σ q > capacity; ``lanes`` is scratch (two lanes).
     """
     left = capacity
     m = q.size
     if m >= _CUT_SAMPLED_FROM:
-        pivots = _sampled_pivots(q, p, capacity / total, sq, sp)
-        sums = _pivot_sums(q, p, pivots, lanes)
+        lo, pivot, hi = _sampled_pivots(q, p, capacity / total, sq, sp)
         low, high = -np.inf, np.inf
         passed = 0.0  # units at or below ``low``
-        for k in range(3):
-            under, group, members = sums[k]
+        for _ in range(2):  # the sample's cut, then its neighbour on the cut's side
+            under, group, members = _cut_sums(q, p, m, pivot, lanes[:_LANES],
+                                              lanes[_LANES:2 * _LANES])
             if under > left:
-                high = pivots[k]
+                high, pivot = pivot, lo
+            elif under + group <= left:
+                low, pivot = pivot, hi
+                passed = under + group
+            else:
+                return pivot, left - under, group, members
+            if not low < pivot < high:
                 break
-            if under + group > left:
-                return pivots[k], left - under, group, members
-            low = pivots[k]
-            passed = under + group
         left -= passed
         m = _keep_between(q, p, m, low, high, sq, sp)
         q = sq
@@ -530,12 +491,12 @@ def _priority_cut(q, p, capacity, total, sq, sp, lanes):
 
 @njit(**_HELPER)
 def _sampled_pivots(q, p, share, sq, sp):
-    """Three priorities lo ≤ mid ≤ hi for :func:`_priority_cut`'s first split: the cut
-    of a strided sample of _CUT_SAMPLE orders (sorted by priority in ``sq``/``sp``) for
-    ``share`` of its units, and the sample's priorities either side of it (the cut's
-    own where it has none). With a few priority classes the book's cut is usually one
-    of them, found in one pass; with many it usually lies between lo and hi, among
-    about 2/_CUT_SAMPLE of the orders."""
+    """Three priorities lo ≤ mid ≤ hi for :func:`_priority_cut`'s first passes: the cut
+    (mid) of a strided sample of _CUT_SAMPLE orders (sorted by priority in
+    ``sq``/``sp``) for ``share`` of its units, and the sample's priorities either side
+    of it (mid where it has none). With a few priority classes the book's cut is
+    usually mid or the neighbour on its side; with many it usually lies between lo and
+    hi, among about 2/_CUT_SAMPLE of the orders."""
     n = _CUT_SAMPLE
     stride = q.size // n
     total = 0.0
@@ -595,9 +556,9 @@ def _short_priority_cut(q, p, capacity):
 
 def scratch_size(indptr: np.ndarray) -> int:
     """Elements of the work array :func:`allocate_unchecked` needs for the CSR layout
-    ``indptr``: twice the longest book (its packed orders) and six lanes."""
+    ``indptr``: twice the longest book (its packed orders) and three lanes."""
     longest = int(np.max(np.diff(indptr))) if len(indptr) > 1 else 0
-    return 2 * longest + 6 * _LANES
+    return 2 * longest + 3 * _LANES
 
 
 @njit(**_HELPER)
@@ -635,11 +596,11 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, 
     longest = 0
     for s in range(capacity.size):
         longest = max(longest, indptr[s + 1] - indptr[s])
-    if scratch.size < 2 * longest + 6 * _LANES:
+    if scratch.size < 2 * longest + 3 * _LANES:
         raise ValueError("scratch holds fewer than scratch_size(indptr) elements")
     sq = scratch[:longest]
     sw = scratch[longest:2 * longest]
-    lanes = scratch[2 * longest:2 * longest + 6 * _LANES]
+    lanes = scratch[2 * longest:2 * longest + 3 * _LANES]
     lane_a = lanes[:_LANES]
     lane_b = lanes[_LANES:2 * _LANES]
     lane_c = lanes[2 * _LANES:3 * _LANES]
@@ -693,7 +654,7 @@ def allocate_batch_unchecked(capacity, indptr, quantity, rule, priority, weight,
     longest = 0
     for s in range(indptr.size - 1):
         longest = max(longest, indptr[s + 1] - indptr[s])
-    scratch = np.empty((capacity.shape[0], 2 * longest + 6 * _LANES))
+    scratch = np.empty((capacity.shape[0], 2 * longest + 3 * _LANES))
     for r in prange(capacity.shape[0]):
         allocate_unchecked(capacity[r], indptr, quantity[r], rule, priority[r], weight[r], out[r],
                            scratch[r])
