@@ -25,7 +25,8 @@
   ``--small`` times only ``warm``, with the default cache;
 * **floor** — numba's own costs, the floors under the two sections above
   (:mod:`abm.bench_floor`): ``dispatch``, a call of an empty jitted function
-  that takes the kernel's arguments; ``start_up``, a fresh process that imports
+  that takes the kernel's arguments (timed for each per-call size, right after
+  it); ``start_up``, a fresh process that imports
   numba and makes a first call of that function from a warm cache, and
   ``scipy_import``, the part of it spent importing SciPy's BLAS (numba looks for
   it at its first call).
@@ -424,7 +425,8 @@ def time_call(problems: Sequence[Problem], rule: str, repeat: int) -> tuple[floa
 def per_call_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
     """µs per call at E ≤ 1 000, the mean over :data:`CALL_BOOKS` random problems: the
     unchecked kernel and the validating wrapper; and the floor under them, numba's
-    dispatch of the kernel's arguments to an empty function, taken in turn likewise."""
+    dispatch of the same arguments to an empty function, taken in turn likewise, right
+    after them (so that it is timed at the same speed of the machine)."""
     rows = []
     for n, s in CALL_SIZES:
         problems = [random_problem(n, s, rng) for _ in range(CALL_BOOKS)]
@@ -433,9 +435,10 @@ def per_call_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
             size = BYTES_PER_ORDER[rule] * n
             rows += [Row("per_call", rule, "random", n, s, 1, "unchecked", unchecked, size),
                      Row("per_call", rule, "random", n, s, 1, "allocate", wrapper, size)]
-    empty = in_turn(_unchecked_calls(problems, "turn_and_earn", bench_floor.empty_call))
-    dispatch = median_seconds(empty, repeat)
-    return rows + [Row("floor", "", "", 0, 0, 1, "dispatch", dispatch, 0)]
+        empty = in_turn(_unchecked_calls(problems, "turn_and_earn", bench_floor.empty_call))
+        rows.append(Row("floor", "", "random", n, s, 1, "dispatch",
+                        median_seconds(empty, repeat), 0))
+    return rows
 
 
 def time_batch(capacity: np.ndarray, indptr: np.ndarray, quantity: np.ndarray, rule: str,
@@ -542,6 +545,11 @@ def _kernel_table(rows: Sequence[Row], at: dict[tuple, float]) -> str:
                    "python/numba", "GB/s", "ns/order", "copy(E)", "numba/copy"], lines)
 
 
+def _dispatch(at: dict[tuple, float], n_orders: int, n_suppliers: int) -> float:
+    """Seconds of the dispatch floor timed with the per-call size's arguments (nan if none)."""
+    return at.get(("floor", "", "random", n_orders, n_suppliers, "dispatch"), math.nan)
+
+
 def format_report(rows: Sequence[Row]) -> str:
     """The benchmark as text tables: kernel, per call, batch, start-up, memory copy."""
     at = _lookup(rows)
@@ -553,15 +561,15 @@ def format_report(rows: Sequence[Row]) -> str:
     if of("kernel", "numba"):
         blocks.append(_kernel_table(of("kernel", "numba"), at))
     if of("per_call", "unchecked"):
-        dispatch = at.get(("floor", "", "", 0, 0, "dispatch"), math.nan)
         blocks.append(_table(
-            "per call (µs); unchecked - dispatch = the kernel's own work",
-            ["rule", "E", "S", "unchecked", "allocate", "unchecked - dispatch"],
+            "per call (µs); dispatch = an empty jitted function's call with the same "
+            "arguments; unchecked - dispatch = the kernel's own work",
+            ["rule", "E", "S", "unchecked", "allocate", "dispatch", "unchecked - dispatch"],
             [[r.rule, str(r.n_orders), str(r.n_suppliers), f"{r.seconds * 1e6:.2f}",
               f"{at['per_call', *_case(r), 'allocate'] * 1e6:.2f}",
-              f"{(r.seconds - dispatch) * 1e6:.2f}"] for r in of("per_call", "unchecked")]))
-        blocks.append(f"dispatch: a call of an empty jitted function with the kernel's "
-                      f"arguments takes {dispatch * 1e6:.2f} µs on this machine")
+              f"{_dispatch(at, r.n_orders, r.n_suppliers) * 1e6:.2f}",
+              f"{(r.seconds - _dispatch(at, r.n_orders, r.n_suppliers)) * 1e6:.2f}"]
+             for r in of("per_call", "unchecked")]))
     if of("batch", "batch"):
         blocks.append(_table(
             f"batch over R replicas (ms per call; {os.cpu_count()} CPUs)",
@@ -635,14 +643,13 @@ def targets(rows: Sequence[Row]) -> list[list[str]]:
                    *_verdict(_growth(rows, rule, instance), LINEAR_GROWTH, True,
                              "ns/order x{:.2f} from E=1e4 to the largest E")]
                   for instance in ("geometric", "newton")]
-    dispatch_s = at.get(("floor", "", "", 0, 0, "dispatch"))
-    dispatch = "" if dispatch_s is None else f"; dispatch alone {dispatch_s * 1e6:.2f} us"
     for n, s in CALL_SIZES:
         calls = {r.rule: r.seconds for r in rows if (r.section, r.implementation, r.n_orders,
                                                        r.n_suppliers) == ("per_call", "unchecked",
                                                                           n, s)}
         if calls:
             slowest = max(calls, key=calls.__getitem__)
+            dispatch = f"; dispatch alone {_dispatch(at, n, s) * 1e6:.2f} us"
             found.append([f"unchecked call at E={n} S={s}: <= {CALL_TARGET_S * 1e6:g} us",
                           *_verdict(calls[slowest] * 1e6, CALL_TARGET_S * 1e6, True,
                                     f"slowest {{:.2f}} us ({slowest}){dispatch}")])
