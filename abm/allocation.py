@@ -436,7 +436,7 @@ def _keep_between(q, p, m, lo, hi, sq, sp):
 
 
 @njit(**_HELPER)
-def _priority_cut(q, p, capacity, total, sq, sp, lanes):
+def _priority_cut(q, p, capacity, total, sq, sp, below, at):
     """The priority number served in part, the units it gets, and its orders' units
     and number.
 
@@ -445,7 +445,7 @@ def _priority_cut(q, p, capacity, total, sq, sp, lanes):
     first tries, in passes over the whole book, the cut of a sample and then its
     neighbour on the side the cut lies (:func:`_sampled_pivots`), and keeps what lies
     beyond or between them; then each step splits at the median of three. Expects
-    ``total`` = Σ q > capacity; ``lanes`` is scratch (two lanes).
+    ``total`` = Σ q > capacity; ``below`` and ``at`` are scratch lanes.
     """
     left = capacity
     m = q.size
@@ -454,8 +454,7 @@ def _priority_cut(q, p, capacity, total, sq, sp, lanes):
         low, high = -np.inf, np.inf
         passed = 0.0  # units at or below ``low``
         for _ in range(2):  # the sample's cut, then its neighbour on the cut's side
-            under, group, members = _cut_sums(q, p, m, pivot, lanes[:_LANES],
-                                              lanes[_LANES:2 * _LANES])
+            under, group, members = _cut_sums(q, p, m, pivot, below, at)
             if under > left:
                 high, pivot = pivot, lo
             elif under + group <= left:
@@ -474,8 +473,7 @@ def _priority_cut(q, p, capacity, total, sq, sp, lanes):
         if m < _PACKED_BELOW:
             under, group, members = _short_cut_sums(q, p, m, pivot)
         else:
-            under, group, members = _cut_sums(q, p, m, pivot, lanes[:_LANES],
-                                              lanes[_LANES:2 * _LANES])
+            under, group, members = _cut_sums(q, p, m, pivot, below, at)
         if under > left:
             low, high = -np.inf, pivot
         elif under + group <= left:
@@ -554,11 +552,20 @@ def _short_priority_cut(q, p, capacity):
         served = cut
 
 
-def scratch_size(indptr: np.ndarray) -> int:
+@njit(**_HELPER)
+def _scratch_layout(indptr):
+    """The longest book of the CSR layout ``indptr`` (orders) and the elements of the
+    kernel's work array: twice that book (its packed orders) and three lanes."""
+    longest = 0
+    for s in range(indptr.size - 1):
+        longest = max(longest, indptr[s + 1] - indptr[s])
+    return longest, 2 * longest + 3 * _LANES
+
+
+def scratch_size(indptr) -> int:
     """Elements of the work array :func:`allocate_unchecked` needs for the CSR layout
-    ``indptr``: twice the longest book (its packed orders) and three lanes."""
-    longest = int(np.max(np.diff(indptr))) if len(indptr) > 1 else 0
-    return 2 * longest + 3 * _LANES
+    ``indptr``."""
+    return int(_scratch_layout(np.asarray(indptr, dtype=np.int64))[1])
 
 
 @njit(**_HELPER)
@@ -593,17 +600,14 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, 
             b = indptr[s + 1]
             _proportional(quantity[a:b], capacity[s], out[a:b])
         return
-    longest = 0
-    for s in range(capacity.size):
-        longest = max(longest, indptr[s + 1] - indptr[s])
-    if scratch.size < 2 * longest + 3 * _LANES:
+    longest, needed = _scratch_layout(indptr)
+    if scratch.size < needed:
         raise ValueError("scratch holds fewer than scratch_size(indptr) elements")
     sq = scratch[:longest]
     sw = scratch[longest:2 * longest]
-    lanes = scratch[2 * longest:2 * longest + 3 * _LANES]
-    lane_a = lanes[:_LANES]
-    lane_b = lanes[_LANES:2 * _LANES]
-    lane_c = lanes[2 * _LANES:3 * _LANES]
+    lane_a = scratch[2 * longest:2 * longest + _LANES]
+    lane_b = scratch[2 * longest + _LANES:2 * longest + 2 * _LANES]
+    lane_c = scratch[2 * longest + 2 * _LANES:2 * longest + 3 * _LANES]
     for s in range(capacity.size):
         a = indptr[s]
         b = indptr[s + 1]
@@ -635,7 +639,7 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, 
                 cut, left, group, members = _short_priority_cut(q, p, capacity[s])
             else:
                 cut, left, group, members = _priority_cut(q, p, capacity[s], total, sq, sw,
-                                                          lanes)
+                                                          lane_a, lane_b)
             fraction = left / group
             for i in range(b - a):
                 r = p[i]
@@ -651,10 +655,7 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, 
 def allocate_batch_unchecked(capacity, indptr, quantity, rule, priority, weight, out):
     """:func:`allocate_unchecked` over the rows of 2-D ``capacity``, ``quantity``,
     ``priority``, ``weight`` and ``out`` (one layout ``indptr``), in parallel; no checks."""
-    longest = 0
-    for s in range(indptr.size - 1):
-        longest = max(longest, indptr[s + 1] - indptr[s])
-    scratch = np.empty((capacity.shape[0], 2 * longest + 3 * _LANES))
+    scratch = np.empty((capacity.shape[0], _scratch_layout(indptr)[1]))
     for r in prange(capacity.shape[0]):
         allocate_unchecked(capacity[r], indptr, quantity[r], rule, priority[r], weight[r], out[r],
                            scratch[r])

@@ -313,19 +313,35 @@ def floor_start_up_seconds(cache_dir: str | None) -> tuple[float, float]:
 
 
 def _prepared(problem: Problem, rule: str) -> tuple:
-    """The arguments of ``allocate_unchecked`` (without ``out``), checked once."""
+    """The arguments of ``allocate_unchecked`` (without ``out`` and ``scratch``), checked once."""
     extra = problem.extra(rule)
     return check_inputs(problem.capacity, problem.indptr, problem.quantity, rule,
                         extra.get("priority"), extra.get("weight"))
 
 
+def in_turn(calls: Sequence[Callable[[], object]]) -> Callable[[], None]:
+    """One call that makes the next of ``calls`` each time (the first after the last)."""
+    turn = itertools.cycle(calls)
+    return lambda: next(turn)()
+
+
+def _unchecked_calls(problems: Sequence[Problem], rule: str,
+                     kernel: Callable[..., object] = allocate_unchecked
+                     ) -> list[Callable[[], object]]:
+    """A call of ``kernel`` with the unchecked kernel's arguments for each problem."""
+    calls = []
+    for problem in problems:
+        arrays = _prepared(problem, rule)
+        calls.append(functools.partial(kernel, *arrays, np.empty_like(arrays[2]),
+                                       np.empty(scratch_size(arrays[1]))))
+    return calls
+
+
 def time_kernel(problem: Problem, rule: str, repeat: int) -> tuple[float, float]:
     """Median seconds per call of the numba kernel and of the NumPy version."""
-    arrays = _prepared(problem, rule)
-    out = np.empty_like(arrays[2])
-    scratch = np.empty(scratch_size(arrays[1]))
-    return (median_seconds(lambda: allocate_unchecked(*arrays, out, scratch), repeat),
-            median_seconds(lambda: allocation_numpy.allocate_unchecked(*arrays), repeat))
+    return (median_seconds(_unchecked_calls([problem], rule)[0], repeat),
+            median_seconds(functools.partial(allocation_numpy.allocate_unchecked,
+                                             *_prepared(problem, rule)), repeat))
 
 
 def time_reference(problem: Problem, rule: str) -> float:
@@ -393,24 +409,6 @@ def copy_rows(sizes: Sequence[int], repeat: int) -> list[Row]:
     rows += [Row("copy", "", "", n, 0, 1, "copy", copy_seconds(8 * n, repeat), 16 * n)
              for n in sizes]
     return rows
-
-
-def in_turn(calls: Sequence[Callable[[], object]]) -> Callable[[], None]:
-    """One call that makes the next of ``calls`` each time (the first after the last)."""
-    turn = itertools.cycle(calls)
-    return lambda: next(turn)()
-
-
-def _unchecked_calls(problems: Sequence[Problem], rule: str,
-                     kernel: Callable[..., object] = allocate_unchecked
-                     ) -> list[Callable[[], object]]:
-    """A call of ``kernel`` with the unchecked kernel's arguments for each problem."""
-    calls = []
-    for problem in problems:
-        arrays = _prepared(problem, rule)
-        calls.append(functools.partial(kernel, *arrays, np.empty_like(arrays[2]),
-                                       np.empty(scratch_size(arrays[1]))))
-    return calls
 
 
 def time_call(problems: Sequence[Problem], rule: str, repeat: int) -> tuple[float, float]:
