@@ -14,9 +14,11 @@
 * **copy** — ``np.copyto`` of a 256 MB array (the machine's memory bandwidth)
   and of E float64 (a same-size copy, the yardstick of the proportional rule);
 * **per_call** — µs per call at E ≤ 1 000 (:data:`CALL_SIZES`, the baseline
-  model's largest call among them) of the unchecked kernel and of the
-  validating wrapper :func:`abm.allocation.allocate`, the mean over
-  :data:`CALL_BOOKS` random problems called in turn;
+  model's largest call among them), the mean over :data:`CALL_BOOKS` random
+  problems called in turn, of the model's path, the kernel bound to each
+  problem's arrays (``bound``, :class:`abm.allocation_bound.BoundKernel`), of
+  the unchecked kernel called through numba's dispatcher (``unchecked``) and of
+  the validating wrapper :func:`abm.allocation.allocate`;
 * **batch** — :func:`abm.allocation.allocate_batch_unchecked` over R replicas against R
   calls of the unchecked kernel;
 * **start_up** — a fresh Python process that imports :mod:`abm.allocation`
@@ -24,9 +26,10 @@
   new folder: ``cold``, compiles) and again with that cache (``warm``);
   ``--small`` times only ``warm``, with the default cache;
 * **floor** — numba's own costs, the floors under the two sections above
-  (:mod:`abm.bench_floor`): ``dispatch``, a call of an empty jitted function
-  that takes the kernel's arguments (timed for each per-call size, right after
-  it); ``start_up``, a fresh process that imports
+  (:mod:`abm.bench_floor`): ``bound_call`` and ``dispatch``, a call of an empty
+  jitted function that takes the kernel's arguments, bound to them like
+  ``bound`` and through numba's dispatcher like ``unchecked`` (both timed for
+  each per-call size, right after it); ``start_up``, a fresh process that imports
   numba and makes a first call of that function from a warm cache, and
   ``scipy_import``, the part of it spent importing SciPy's BLAS (numba looks for
   it at its first call).
@@ -59,6 +62,7 @@ import numpy as np
 
 from abm import allocation_numpy, allocation_reference, bench_floor
 from abm.allocation import allocate, allocate_batch_unchecked, allocate_unchecked, scratch_size
+from abm.allocation_bound import BoundKernel
 from abm.allocation_inputs import RULES, check_batch_inputs, check_inputs
 from abm.seeding import run_streams
 
@@ -411,28 +415,46 @@ def copy_rows(sizes: Sequence[int], repeat: int) -> list[Row]:
     return rows
 
 
-def time_call(problems: Sequence[Problem], rule: str, repeat: int) -> tuple[float, float]:
-    """Median seconds per call of the unchecked kernel and of the validating wrapper, the
-    calls taking the problems in turn (the mean over them)."""
+def bound_kernel(problem: Problem, rule: str) -> BoundKernel:
+    """The kernel bound to ``problem``'s layout under ``rule``, its arrays holding the
+    problem (as the model's tiers hold each month's orders)."""
+    kernel = BoundKernel(problem.indptr, rule, problem.priority)
+    kernel.capacity[:] = problem.capacity
+    kernel.quantity[:] = problem.quantity
+    kernel.weight[:] = problem.weight
+    return kernel
+
+
+def time_call(problems: Sequence[Problem], rule: str, repeat: int) -> tuple[float, ...]:
+    """Median seconds per call of the bound kernel, of the unchecked kernel through
+    numba's dispatcher and of the validating wrapper, the calls taking the problems in
+    turn (the mean over them)."""
     wrapped = [functools.partial(allocate, p.capacity, p.indptr, p.quantity, rule=rule,
                                  **p.extra(rule)) for p in problems]
-    return (median_seconds(in_turn(_unchecked_calls(problems, rule)), repeat),
+    return (median_seconds(in_turn([bound_kernel(p, rule) for p in problems]), repeat),
+            median_seconds(in_turn(_unchecked_calls(problems, rule)), repeat),
             median_seconds(in_turn(wrapped), repeat))
 
 
 def per_call_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
     """µs per call at E ≤ 1 000, the mean over :data:`CALL_BOOKS` random problems: the
-    unchecked kernel and the validating wrapper; and the floor under them, numba's
-    dispatch of the same arguments to an empty function, taken in turn likewise, right
-    after them (so that it is timed at the same speed of the machine)."""
+    bound kernel (the model's path), the unchecked kernel and the validating wrapper; and
+    the floors under the first two, a call of an empty function with the same arguments,
+    bound and through numba's dispatcher, taken in turn likewise right after them (so that
+    they are timed at the same speed of the machine)."""
     rows = []
     for n, s in CALL_SIZES:
         problems = [random_problem(n, s, rng) for _ in range(CALL_BOOKS)]
         for rule in RULES:
-            unchecked, wrapper = time_call(problems, rule, repeat)
             size = BYTES_PER_ORDER[rule] * n
-            rows += [Row("per_call", rule, "random", n, s, 1, "unchecked", unchecked, size),
-                     Row("per_call", rule, "random", n, s, 1, "allocate", wrapper, size)]
+            rows += [Row("per_call", rule, "random", n, s, 1, implementation, seconds, size)
+                     for implementation, seconds in zip(("bound", "unchecked", "allocate"),
+                                                        time_call(problems, rule, repeat),
+                                                        strict=True)]
+        empty = [bench_floor.bound_empty_call(bound_kernel(p, "turn_and_earn").args)
+                 for p in problems]
+        rows.append(Row("floor", "", "random", n, s, 1, "bound_call",
+                        median_seconds(in_turn(empty), repeat), 0))
         empty = in_turn(_unchecked_calls(problems, "turn_and_earn", bench_floor.empty_call))
         rows.append(Row("floor", "", "random", n, s, 1, "dispatch",
                         median_seconds(empty, repeat), 0))
@@ -543,9 +565,10 @@ def _kernel_table(rows: Sequence[Row], at: dict[tuple, float]) -> str:
                    "python/numba", "GB/s", "ns/order", "copy(E)", "numba/copy"], lines)
 
 
-def _dispatch(at: dict[tuple, float], n_orders: int, n_suppliers: int) -> float:
-    """Seconds of the dispatch floor timed with the per-call size's arguments (nan if none)."""
-    return at.get(("floor", "", "random", n_orders, n_suppliers, "dispatch"), math.nan)
+def _floor(at: dict[tuple, float], n_orders: int, n_suppliers: int,
+           implementation: str = "bound_call") -> float:
+    """Seconds of a per-call floor timed with the per-call size's arguments (nan if none)."""
+    return at.get(("floor", "", "random", n_orders, n_suppliers, implementation), math.nan)
 
 
 def format_report(rows: Sequence[Row]) -> str:
@@ -558,16 +581,20 @@ def format_report(rows: Sequence[Row]) -> str:
     blocks = []
     if of("kernel", "numba"):
         blocks.append(_kernel_table(of("kernel", "numba"), at))
-    if of("per_call", "unchecked"):
+    if of("per_call", "bound"):
         blocks.append(_table(
-            "per call (µs); dispatch = an empty jitted function's call with the same "
-            "arguments; unchecked - dispatch = the kernel's own work",
-            ["rule", "E", "S", "unchecked", "allocate", "dispatch", "unchecked - dispatch"],
+            "per call (µs); bound = the model's path; floor = an empty jitted function's call "
+            "with the same arguments, bound, or through numba's dispatcher (dispatch); "
+            "bound - floor = the kernel's own work",
+            ["rule", "E", "S", "bound", "unchecked", "allocate", "floor", "dispatch",
+             "bound - floor"],
             [[r.rule, str(r.n_orders), str(r.n_suppliers), f"{r.seconds * 1e6:.2f}",
+              f"{at['per_call', *_case(r), 'unchecked'] * 1e6:.2f}",
               f"{at['per_call', *_case(r), 'allocate'] * 1e6:.2f}",
-              f"{_dispatch(at, r.n_orders, r.n_suppliers) * 1e6:.2f}",
-              f"{(r.seconds - _dispatch(at, r.n_orders, r.n_suppliers)) * 1e6:.2f}"]
-             for r in of("per_call", "unchecked")]))
+              f"{_floor(at, r.n_orders, r.n_suppliers) * 1e6:.2f}",
+              f"{_floor(at, r.n_orders, r.n_suppliers, 'dispatch') * 1e6:.2f}",
+              f"{(r.seconds - _floor(at, r.n_orders, r.n_suppliers)) * 1e6:.2f}"]
+             for r in of("per_call", "bound")]))
     if of("batch", "batch"):
         blocks.append(_table(
             f"batch over R replicas (ms per call; {os.cpu_count()} CPUs)",
@@ -643,14 +670,14 @@ def targets(rows: Sequence[Row]) -> list[list[str]]:
                   for instance in ("geometric", "newton")]
     for n, s in CALL_SIZES:
         calls = {r.rule: r.seconds for r in rows if (r.section, r.implementation, r.n_orders,
-                                                       r.n_suppliers) == ("per_call", "unchecked",
+                                                       r.n_suppliers) == ("per_call", "bound",
                                                                           n, s)}
         if calls:
             slowest = max(calls, key=calls.__getitem__)
-            dispatch = f"; dispatch alone {_dispatch(at, n, s) * 1e6:.2f} us"
-            found.append([f"unchecked call at E={n} S={s}: <= {CALL_TARGET_S * 1e6:g} us",
+            floor = f"; the call alone {_floor(at, n, s) * 1e6:.2f} us"
+            found.append([f"model's call at E={n} S={s}: <= {CALL_TARGET_S * 1e6:g} us",
                           *_verdict(calls[slowest] * 1e6, CALL_TARGET_S * 1e6, True,
-                                    f"slowest {{:.2f}} us ({slowest}){dispatch}")])
+                                    f"slowest {{:.2f}} us ({slowest}){floor}")])
     warm = [r.seconds for r in rows if (r.section, r.implementation) == ("start_up", "warm")]
     numba_s = at.get(("floor", "", "", 0, 0, "start_up"))
     alone = "" if numba_s is None else f"; numba alone {numba_s:.3f} s"

@@ -5,7 +5,9 @@ what any jitted function pays here:
 
 * a call of :func:`empty_call`, which takes the arguments of
   :func:`abm.allocation.allocate_unchecked` and does nothing, costs numba's dispatch of those
-  arguments (finding the compiled version for their types and unboxing each array);
+  arguments (finding the compiled version for their types and unboxing each array); bound to
+  its arguments (:func:`bound_empty_call`, as :class:`abm.allocation_bound.BoundKernel` binds
+  the kernel), it costs the call and the unboxing alone;
 * a fresh process that imports numba and makes a first call of :func:`empty_call` from a warm
   cache costs numba's own start-up. Numba's first call sets up its compiler's registries and,
   when SciPy is installed (Mesa needs it), imports ``scipy.linalg.cython_blas`` to look for
@@ -15,6 +17,9 @@ This module imports only numba and NumPy, so that its start-up time is numba's a
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 
 import numpy as np
 from numba import njit
@@ -43,6 +48,14 @@ def empty_call(capacity, indptr, quantity, rule, priority, weight, out, scratch)
     """Nothing, with :func:`abm.allocation.allocate_unchecked`'s arguments and options (no
     runtime): its time is the dispatch of those arguments."""
     return None
+
+
+def bound_empty_call(arguments: tuple) -> Callable[[], None]:
+    """:func:`empty_call` compiled for the types of ``arguments`` and bound to them, as
+    :class:`abm.allocation_bound.BoundKernel` binds the kernel."""
+    from abm.allocation_bound import compiled_for  # here: the start-up timing imports numba alone
+
+    return functools.partial(compiled_for(empty_call, arguments), *arguments)
 
 
 def call_once() -> None:

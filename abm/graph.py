@@ -8,8 +8,9 @@ supplier to customer and carry ``lead_time``
 and ``share`` (the customer's share of its orders of that input placed on this
 supplier). Each allocation tier is compiled to a :class:`Tier`: its suppliers,
 and their customers' order lines laid out CSR-style by supplier, which is the
-layout :func:`abm.allocation.allocate_unchecked` takes. Tiers are recompiled only
-when the graph's ``topology_version`` changes.
+layout the allocation kernel takes (bound to it once per rule:
+:class:`abm.allocation_bound.BoundKernel`). Tiers are recompiled only when the
+graph's ``topology_version`` changes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from abm.allocation import scratch_size
+from abm.allocation_bound import BoundKernel
 from abm.config import Scenario
 
 BUYER_KINDS = ("hyperscaler", "neocloud")
@@ -44,18 +45,21 @@ class Tier:
         Supplier ``s`` owns lines ``indptr[s]:indptr[s + 1]``.
     priority : float64[E]
         The edges' ``priority`` attribute.
-    scratch : float64[scratch_size(indptr)]
-        The allocation kernel's work array for this layout, reused by every call.
     """
 
     suppliers: list[str]
     lines: list[tuple[str, str]]
     indptr: np.ndarray
     priority: np.ndarray
-    scratch: np.ndarray = field(init=False, repr=False, compare=False)
+    _kernels: dict[str, BoundKernel] = field(default_factory=dict, init=False, repr=False,
+                                             compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "scratch", np.empty(scratch_size(self.indptr)))
+    def kernel(self, rule: str) -> BoundKernel:
+        """The allocation kernel bound to this tier's layout and priorities under ``rule``:
+        made on first use, then reused every step."""
+        if rule not in self._kernels:
+            self._kernels[rule] = BoundKernel(self.indptr, rule, self.priority)
+        return self._kernels[rule]
 
 
 def build_graph(scenario: Scenario, rng: np.random.Generator) -> nx.DiGraph:

@@ -3,8 +3,8 @@
 The model is wiring. :meth:`CapexModel.step` is the schedule of DESIGN §5 as a
 list of phases; the rules live in the agents (``agents/``), the rationing in
 the kernel (:mod:`abm.allocation`), end demand in :mod:`abm.markets`.
-Every tier's allocation goes through :func:`abm.allocation.allocate_unchecked`
-on arrays laid out by :mod:`abm.graph`.
+Every tier's allocation goes through the kernel bound to the tier's layout
+(:meth:`abm.graph.Tier.kernel`, :class:`abm.allocation_bound.BoundKernel`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from abm.allocation import RULES, allocate_unchecked
+from abm.allocation import RULES
 from abm.config import Scenario, build_scenario, nest_overrides
 from abm.graph import BUYER_KINDS, CompiledTiers, Tier, build_graph, nodes_of_kind
 from abm.ledger import Ledger
@@ -457,13 +457,16 @@ class CapexModel(mesa.Model):
 
     def _allocate(self, tier: Tier, capacity: np.ndarray, quantity: np.ndarray,
                   weight: np.ndarray | None) -> np.ndarray:
-        out = np.empty_like(quantity)
-        weight = quantity if weight is None else weight  # the other rules ignore it
+        """Units allocated to each of ``tier``'s order lines: the tier's kernel's ``out``,
+        valid until the tier's next allocation."""
+        kernel = tier.kernel(self.config.allocation.rule)
         # Stocks drawn down to zero can end a rounding error below it; the kernel needs >= 0.
-        np.maximum(capacity, 0.0, out=capacity)
-        allocate_unchecked(capacity, tier.indptr, quantity, self.rule, tier.priority, weight, out,
-                           tier.scratch)
-        return out
+        np.maximum(capacity, 0.0, out=kernel.capacity)
+        kernel.quantity[:] = quantity
+        if weight is not None:
+            kernel.weight[:] = weight
+        kernel()
+        return kernel.out
 
     def _supply_components(self, firms: list[CapacityFirm], lines: UpstreamLines,
                            tier: Tier) -> float:

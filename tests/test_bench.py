@@ -12,6 +12,7 @@ from abm import bench, bench_floor
 from abm import model as model_module
 from abm.cli import main
 from abm.config import load_scenario
+from abm.graph import Tier
 
 
 def test_bench_kernel_writes_every_section(tmp_path, capsys):
@@ -40,13 +41,13 @@ def test_bench_kernel_writes_every_section(tmp_path, capsys):
     assert {r["implementation"] for r in table if r["section"] == "start_up"} == {
         "warm", "warm_process"}
     assert {r["implementation"] for r in table if r["section"] == "floor"} == {
-        "dispatch", "start_up", "scipy_import"}
-    assert len([r for r in table if r["section"] == "per_call"]) == 2 * 4 * len(bench.CALL_SIZES)
+        "bound_call", "dispatch", "start_up", "scipy_import"}
+    assert len([r for r in table if r["section"] == "per_call"]) == 3 * 4 * len(bench.CALL_SIZES)
     assert all(float(r["seconds"]) > 0 for r in table if r["status"] == "ok")
     for n, s in bench.CALL_SIZES:
-        assert f"unchecked call at E={n} S={s}: <= 5 us" in text
+        assert f"model's call at E={n} S={s}: <= 5 us" in text
     assert "numba alone, warm (empty function)" in text
-    assert "dispatch alone" in text
+    assert "the call alone" in text
 
 
 def test_the_start_up_floor_loads_numba_alone():
@@ -64,13 +65,13 @@ def test_the_start_up_floor_loads_numba_alone():
 def test_model_sized_call_is_the_baseline_models_largest(monkeypatch):
     """CALL_SIZES says (20, 3) is the size of the baseline model's largest call."""
     sizes = []
-    kernel = model_module.allocate_unchecked
+    kernel = Tier.kernel
 
-    def recording(capacity, indptr, quantity, *rest):
-        sizes.append((quantity.size, capacity.size))
-        kernel(capacity, indptr, quantity, *rest)
+    def recording(tier, rule):
+        sizes.append((int(tier.indptr[-1]), tier.indptr.size - 1))
+        return kernel(tier, rule)
 
-    monkeypatch.setattr(model_module, "allocate_unchecked", recording)
+    monkeypatch.setattr(Tier, "kernel", recording)
     model_module.CapexModel(load_scenario("baseline"), rng=1).run()
     assert max(n for n, _ in sizes) == 20
     assert max(s for _, s in sizes) == 3
