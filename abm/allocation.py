@@ -488,42 +488,59 @@ def _priority_cut(q, p, capacity, total, sq, sp, below, at):
 
 
 @njit(**_HELPER)
+def _sum_at_most(sq, sp, r):
+    """Units of the _CUT_SAMPLE sampled orders with priority ≤ r, in eight interleaved sums
+    (_CUT_SAMPLE is a multiple of 8)."""
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+    for i in range(0, _CUT_SAMPLE, 8):
+        a0 += sq[i] * (sp[i] <= r)
+        a1 += sq[i + 1] * (sp[i + 1] <= r)
+        a2 += sq[i + 2] * (sp[i + 2] <= r)
+        a3 += sq[i + 3] * (sp[i + 3] <= r)
+        a4 += sq[i + 4] * (sp[i + 4] <= r)
+        a5 += sq[i + 5] * (sp[i + 5] <= r)
+        a6 += sq[i + 6] * (sp[i + 6] <= r)
+        a7 += sq[i + 7] * (sp[i + 7] <= r)
+    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+
+
+@njit(**_HELPER)
 def _sampled_pivots(q, p, share, sq, sp):
     """Three priorities lo ≤ mid ≤ hi for :func:`_priority_cut`'s first passes: the cut
-    (mid) of a strided sample of _CUT_SAMPLE orders (sorted by priority in
-    ``sq``/``sp``) for ``share`` of its units, and the sample's priorities either side
-    of it (mid where it has none). With a few priority classes the book's cut is
-    usually mid or the neighbour on its side; with many it usually lies between lo and
-    hi, among about 2/_CUT_SAMPLE of the orders."""
+    (mid) of a strided sample of _CUT_SAMPLE orders (copied to ``sq``/``sp``) for
+    ``share`` of its units, and the sample's priorities either side of it (mid where it
+    has none). With a few priority classes the book's cut is usually mid or the
+    neighbour on its side; with many it usually lies between lo and hi, among about
+    2/_CUT_SAMPLE of the orders.
+
+    The sample's cut is found by trying its priorities in turn, each only if it lies
+    between the highest tried that the sample's share passes and the lowest tried it
+    does not: a few sums over the sample, not a sort."""
     n = _CUT_SAMPLE
     stride = q.size // n
-    total = 0.0
-    for j in range(n):  # insertion sort by priority: the sample is short
-        x = q[j * stride]
-        r = p[j * stride]
-        total += x
-        i = j
-        while i > 0 and sp[i - 1] > r:
-            sq[i] = sq[i - 1]
-            sp[i] = sp[i - 1]
-            i -= 1
-        sq[i] = x
-        sp[i] = r
-    left = share * total
-    below = -np.inf  # the sample's priority before the cut's
-    j = 0
-    while j < n:
-        cut = sp[j]
-        group = 0.0
-        while j < n and sp[j] == cut:
-            group += sq[j]
-            j += 1
-        if group > left:
-            return (below if below > -np.inf else cut), cut, (sp[j] if j < n else cut)
-        left -= group
-        below = cut
-    pivot = _median3(p[0], p[q.size // 2], p[q.size - 1])
-    return pivot, pivot, pivot
+    for j in range(n):
+        sq[j] = q[j * stride]
+        sp[j] = p[j * stride]
+    left = share * _ordered_sum(sq[:n])
+    served = -np.inf  # the sample's units at or below it fit in ``left``
+    cut = np.inf  # ... and at or below it they do not
+    for j in range(n):
+        r = sp[j]
+        if served < r < cut:
+            if _sum_at_most(sq, sp, r) > left:
+                cut = r
+            else:
+                served = r
+    if cut == np.inf:
+        pivot = _median3(p[0], p[q.size // 2], p[q.size - 1])
+        return pivot, pivot, pivot
+    lo = -np.inf
+    hi = np.inf
+    for j in range(n):
+        r = sp[j]
+        lo = max(lo, r if r < cut else -np.inf)
+        hi = min(hi, r if r > cut else np.inf)
+    return (lo if lo > -np.inf else cut), cut, (hi if hi < np.inf else cut)
 
 
 @njit(**_HELPER)

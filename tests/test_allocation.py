@@ -142,6 +142,29 @@ def test_long_books_keep_the_contract_and_equal_the_reference(implementation, ru
     _check_equals_reference(implementation, rule, problem)
 
 
+@pytest.mark.parametrize("case", ["sampled orders all zero", "cut below the sample's",
+                                  "cut above the sample's", "one priority"])
+def test_lexicographic_cut_right_whatever_the_sample_says(case):
+    """A long book's first pivots come from a strided sample (every 10th order here): the
+    cut is right when the sample holds no units, or points to the wrong end of the book."""
+    n = 10 * 32
+    sampled = np.arange(n) % 10 == 0
+    quantity = np.where(sampled, 0.0 if case == "sampled orders all zero" else 1.0, 2.0)
+    priority = np.where(sampled, 5.0, np.arange(n) % 7).astype(float)
+    if case == "cut below the sample's":
+        priority = np.where(sampled, 9.0, priority)
+    elif case == "cut above the sample's":
+        priority = np.where(sampled, -1.0, priority)
+    elif case == "one priority":
+        priority[:] = 3.0
+    capacity = [0.4 * quantity.sum()]
+    expected = allocation_reference.allocate(capacity, [0, n], quantity, rule="lexicographic",
+                                             priority=priority)
+    alloc = allocate(capacity, [0, n], quantity, rule="lexicographic", priority=priority)
+    np.testing.assert_allclose(alloc, expected, rtol=1e-12, atol=1e-12)
+    assert alloc.sum() == pytest.approx(capacity[0], rel=1e-12)
+
+
 @pytest.mark.parametrize("rule", RULES)
 @settings(max_examples=100, deadline=None)
 @given(problem=problems(integer=True))
