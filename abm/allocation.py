@@ -152,10 +152,14 @@ def _fill(q, w, level, fill, weight, total):
     ``fill``, ``weight`` and ``total`` are scratch lanes (float64[_LANES]): order i
     adds to lane i mod _LANES.
     """
+    # One loop per lane array: the compiler then clears each with vector stores (it
+    # cannot merge stores to arrays that may overlap, and one loop took 64 scalar stores).
     for j in range(_LANES):
         fill[j] = 0.0
+    for j in range(_LANES):
         weight[j] = 0.0
-        if total is not None:
+    if total is not None:
+        for j in range(_LANES):
             total[j] = 0.0
     count = 0
     n = q.size
@@ -402,8 +406,9 @@ def _cut_sums(q, p, m, pivot, below, at):
     """:func:`_short_cut_sums` in lanes (``below`` and ``at`` are scratch; order i adds
     to lane i mod _LANES), for any m (a short-book branch here would cost the pass its
     vectorisation)."""
-    for j in range(_LANES):
+    for j in range(_LANES):  # one loop per array, as in _fill
         below[j] = 0.0
+    for j in range(_LANES):
         at[j] = 0.0
     members = 0
     whole = m - m % _LANES
