@@ -26,6 +26,11 @@ from abm.allocation_inputs import RULES, check_inputs
 __all__ = ["BoundKernel", "compiled_for"]
 
 
+def _argument(index: int, doc: str) -> property:
+    """A read-only property: argument ``index`` of the bound call (an array, written in place)."""
+    return property(lambda kernel: kernel.args[index], doc=doc)
+
+
 class BoundKernel(functools.partial):
     """:func:`~abm.allocation.allocate_unchecked` bound to one layout, rule and priority.
 
@@ -53,35 +58,12 @@ class BoundKernel(functools.partial):
     def __init__(self, indptr, rule: str, priority=None) -> None:
         self.rule = rule
 
-    @property
-    def capacity(self) -> np.ndarray:
-        """float64[S]: units each supplier can ship this step; write in place."""
-        return self.args[0]
-
-    @property
-    def indptr(self) -> np.ndarray:
-        """int64[S + 1]: the CSR layout (supplier ``s`` owns orders ``indptr[s]:indptr[s+1]``)."""
-        return self.args[1]
-
-    @property
-    def quantity(self) -> np.ndarray:
-        """float64[E]: units ordered; write in place."""
-        return self.args[2]
-
-    @property
-    def priority(self) -> np.ndarray:
-        """float64[E]: the priority numbers (lexicographic; zeros under the other rules)."""
-        return self.args[4]
-
-    @property
-    def weight(self) -> np.ndarray:
-        """float64[E]: past-sales weights (turn_and_earn, > 0); ones until written."""
-        return self.args[5]
-
-    @property
-    def out(self) -> np.ndarray:
-        """float64[E]: the last call's allocations (units)."""
-        return self.args[6]
+    capacity = _argument(0, "float64[S]: units each supplier can ship this step; write in place.")
+    indptr = _argument(1, "int64[S + 1]: the layout; supplier s owns orders indptr[s]:indptr[s+1].")
+    quantity = _argument(2, "float64[E]: units ordered; write in place.")
+    priority = _argument(4, "float64[E]: priority numbers (lexicographic; zeros for other rules).")
+    weight = _argument(5, "float64[E]: past-sales weights (turn_and_earn; > 0, ones at first).")
+    out = _argument(6, "float64[E]: the last call's allocations (units).")
 
     def check(self) -> None:
         """Raise ``ValueError``, as :func:`~abm.allocation.allocate` would, if the arrays as
@@ -94,7 +76,11 @@ def _arrays(indptr, rule: str, priority) -> tuple:
     """Checked, zeroed arguments of ``allocate_unchecked`` for the layout ``indptr``: capacity,
     indptr, quantity, the rule's code, priority, weight (ones), out, scratch."""
     indptr = np.asarray(indptr)
-    n_suppliers, n_orders = indptr.size - 1, int(indptr[-1]) if indptr.size else 0
+    try:  # the sizes to check against; check_inputs then names whatever is wrong
+        n_orders = max(0, int(indptr.ravel()[-1]))
+    except (IndexError, TypeError, ValueError, OverflowError):
+        n_orders = 0
+    n_suppliers = max(0, indptr.size - 1)
     weight = np.ones(n_orders)
     _, ptr, _, code, pri, _ = check_inputs(np.zeros(n_suppliers), indptr, np.zeros(n_orders),
                                            rule, priority, weight)

@@ -18,7 +18,6 @@ from typing import Any
 import mesa
 import numpy as np
 
-from abm.allocation import RULES
 from abm.config import Scenario, build_scenario, nest_overrides
 from abm.graph import BUYER_KINDS, CompiledTiers, Tier, build_graph, nodes_of_kind
 from abm.ledger import Ledger
@@ -135,7 +134,7 @@ class CapexModel(mesa.Model):
         streams = run_streams(self.seed)
         super().__init__(rng=streams["mesa"])
         self.config = scenario
-        self.rule = RULES[scenario.allocation.rule]
+        self.rule = scenario.allocation.rule
         self.graph = build_graph(scenario, streams["graph"])
         self.tiers = CompiledTiers(self.graph)
         months = scenario.run.months
@@ -453,13 +452,13 @@ class CapexModel(mesa.Model):
     @property
     def _weighted(self) -> bool:
         """Whether the rule reads past-sales weights (only then are they gathered)."""
-        return self.rule == RULES["turn_and_earn"]
+        return self.rule == "turn_and_earn"
 
     def _allocate(self, tier: Tier, capacity: np.ndarray, quantity: np.ndarray,
                   weight: np.ndarray | None) -> np.ndarray:
         """Units allocated to each of ``tier``'s order lines: the tier's kernel's ``out``,
         valid until the tier's next allocation."""
-        kernel = tier.kernel(self.config.allocation.rule)
+        kernel = tier.kernel(self.rule)
         # Stocks drawn down to zero can end a rounding error below it; the kernel needs >= 0.
         np.maximum(capacity, 0.0, out=kernel.capacity)
         kernel.quantity[:] = quantity

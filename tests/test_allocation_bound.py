@@ -68,6 +68,9 @@ def test_bound_kernels_arrays_cannot_be_replaced():
 
 @pytest.mark.parametrize(("args", "message"), [
     (([0, 3, 2], "uniform"), r"indptr\[2\] = 2: expected non-decreasing"),
+    (([], "uniform"), r"indptr: expected a 1-D array of length len\(capacity\) \+ 1 = 1"),
+    (([[0, 2]], "uniform"), r"indptr: expected a 1-D array"),
+    (([0, np.nan], "uniform"), r"indptr\[1\] = nan: expected an integer offset"),
     (([0, 2], "fair"), r"rule: got 'fair'"),
     (([0, 2], "lexicographic"), r"priority: rule 'lexicographic' needs a priority"),
     (([0, 2], "lexicographic", [0.0, np.nan]), r"priority\[1\] = nan: expected a finite number"),
