@@ -81,15 +81,18 @@ _LANES = 32
 # Water-filling: a book shorter than _PACKED_BELOW orders runs Newton's iteration on
 # packed orders; a book of at least _SAMPLED_FROM orders starts it from the level of
 # a strided sample of _SAMPLE orders, and its first pass also sums the book; a step
-# after one that capped or settled at most _FEW_MOVED orders first counts the orders
-# it caps, which settles it in a cheaper pass when it is exact (the usual last step);
+# after one that capped or settled at most _FEW_MOVED orders first allocates the book
+# at its level and counts the orders it caps, which ends it, allocated, in a cheaper
+# pass when it is exact (the usual last step);
 # after _FULL_PASSES passes over the whole book the orders still in play are packed,
 # and a step that settles fewer than 1/_SLOW_SHRINK of them is followed by a pivot
 # split: no input makes it quadratic. The lexicographic cut of a book shorter than
 # _PACKED_BELOW serves its priority levels one pass each; a book of at least
 # _CUT_SAMPLED_FROM orders first tries the cut of a strided sample of _CUT_SAMPLE
 # orders, then the sample's next priority towards the book's cut: with a few priority
-# classes one of them is usually the cut (one or two passes, nothing packed).
+# classes one of them is usually the cut (one or two passes, nothing packed). A book
+# in between tries up to _CUT_TRIES priorities of its own orders, each the first found
+# between those tried (a scan that stops early), before it packs any.
 _PACKED_BELOW = 32
 _SAMPLE = 128
 _SAMPLED_FROM = 32 * _SAMPLE
@@ -98,6 +101,7 @@ _FEW_MOVED = 32
 _SLOW_SHRINK = 8
 _CUT_SAMPLE = 32
 _CUT_SAMPLED_FROM = 8 * _CUT_SAMPLE
+_CUT_TRIES = 4
 
 _HELPER = {"cache": True, "nogil": True, "error_model": "numpy", "_nrt": False}
 """Options of the kernel and of every function it calls: no runtime, no reference counts."""
@@ -144,65 +148,74 @@ def _proportional(q: np.ndarray, capacity: float, out: np.ndarray) -> None:
 
 
 @njit(inline="always", **_HELPER)
+def _fill_terms(q, w, i, level):
+    """Order i's terms of the fill curve at ``level``: its units, its fill
+    min(q, level · w), its weight if the level caps it (q ≥ level · w; else 0; None for
+    unit weights) and whether it does."""
+    x = q[i]
+    if w is None:
+        return x, min(x, level), None, x >= level
+    y = w[i]
+    t = level * y
+    return x, min(x, t), y if x >= t else 0.0, x >= t
+
+
+@njit(inline="always", **_HELPER)
 def _fill(q, w, level, fill, weight, total):
     """The fill curve at ``level``: Σ min(q, level · w), and the weight and number of
     the orders it caps (q ≥ level · w); ``w`` is None for unit weights. Also the
-    book's total Σ q, unless ``total`` is None (then 0).
+    book's total Σ q, unless ``total`` is None (then 0). The book has at least _LANES
+    orders.
 
     ``fill``, ``weight`` and ``total`` are scratch lanes (float64[_LANES]): order i
     adds to lane i mod _LANES.
     """
-    # One loop per lane array: the compiler then clears each with vector stores (it
-    # cannot merge stores to arrays that may overlap, and one loop took 64 scalar stores).
-    for j in range(_LANES):
-        fill[j] = 0.0
-    for j in range(_LANES):
-        weight[j] = 0.0
-    if total is not None:
-        for j in range(_LANES):
-            total[j] = 0.0
     count = 0
-    n = q.size
+    # The first orders set the lanes (no pass to clear them). A trip count the compiler
+    # does not know: it would unroll a known one into 32 scalar steps.
+    for j in range(min(q.size, _LANES)):
+        x, fill[j], g, capped = _fill_terms(q, w, j, level)
+        count += capped
+        if w is not None:
+            weight[j] = g
+        if total is not None:
+            total[j] = x
+    # The rest of the book as a view of its own: looping on from _LANES in the book
+    # itself cost the loop its vectorisation (2.5x slower).
+    rest = q[_LANES:]
+    rest_w = None if w is None else w[_LANES:]
+    n = rest.size
     whole = n - n % _LANES
     for start in range(0, whole, _LANES):
         for j in range(_LANES):  # a trip count the compiler knows, and vectorises
-            x = q[start + j]
-            if w is None:
-                t = level
-            else:
-                y = w[start + j]
-                t = level * y
-                weight[j] += y if x >= t else 0.0
-            fill[j] += min(x, t)
+            x, f, g, capped = _fill_terms(rest, rest_w, start + j, level)
+            fill[j] += f
+            count += capped
+            if w is not None:
+                weight[j] += g
             if total is not None:
                 total[j] += x
-            count += x >= t
-    # The tail repeats the body above: as a shared helper the pass ran 40-90 % slower.
     for j in range(n - whole):
-        x = q[whole + j]
-        if w is None:
-            t = level
-        else:
-            y = w[whole + j]
-            t = level * y
-            weight[j] += y if x >= t else 0.0
-        fill[j] += min(x, t)
+        x, f, g, capped = _fill_terms(rest, rest_w, whole + j, level)
+        fill[j] += f
+        count += capped
+        if w is not None:
+            weight[j] += g
         if total is not None:
             total[j] += x
-        count += x >= t
-    capped = float(count) if w is None else _ordered_sum(weight)
-    return _ordered_sum(fill), capped, count, 0.0 if total is None else _ordered_sum(total)
+    capped_weight = float(count) if w is None else _ordered_sum(weight)
+    return _ordered_sum(fill), capped_weight, count, 0.0 if total is None else _ordered_sum(total)
 
 
 @njit(**_HELPER)
-def _capped(q, w, level):
-    """The number of orders the level caps (q ≥ level · w; ``w`` None: unit weights)."""
+def _serve(q, w, level, out):
+    """Allocate the book at ``level``: out = min(q, level · w) (``w`` None: unit
+    weights). Returns the number of orders the level caps (q ≥ level · w)."""
     count = 0
     for i in range(q.size):
-        if w is None:
-            count += q[i] >= level
-        else:
-            count += q[i] >= level * w[i]
+        t = level if w is None else level * w[i]
+        out[i] = min(q[i], t)
+        count += q[i] >= t
     return count
 
 
@@ -337,13 +350,15 @@ def _lowest_level(q, w, capacity):
 
 
 @njit(**_HELPER)
-def _water_level(q, w, capacity, sq, sw, lane_a, lane_b, lane_c):
-    """The level solving Σ min(q, level · w) = capacity; inf when Σ q ≤ capacity.
+def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
+    """The level solving Σ min(q, level · w) = capacity; inf when Σ q ≤ capacity. Also
+    whether the book is allocated at it already (in ``out``, by :func:`_serve`).
 
     Newton's iteration on the concave, piecewise-linear fill curve, in passes over
     the whole book: from any start one step lands at or below the level, and from
     below the steps rise to it; it has converged when a step caps the same orders
-    as the step before (a count settles that, after a step that moved few orders). A
+    as the step before (after a step that moved few orders, allocating the book at the
+    new level counts them, and it is done if they are the same). A
     book of _SAMPLED_FROM orders or more starts from the level of a sample, its first
     pass also taking Σ q; a shorter one starts from the lowest level, capacity / Σ w.
     After _FULL_PASSES passes the orders still in play are packed.
@@ -357,9 +372,9 @@ def _water_level(q, w, capacity, sq, sw, lane_a, lane_b, lane_c):
         level = 0.0
         total = _ordered_sum(q)
     if total <= capacity:
-        return np.inf
+        return np.inf, False
     if capacity <= 0.0:
-        return 0.0
+        return 0.0, False
     if q.size < _SAMPLED_FROM:
         level = _lowest_level(q, w, capacity)
         fill, weight, count, _ = _fill(q, w, level, lane_a, lane_b, None)
@@ -367,15 +382,16 @@ def _water_level(q, w, capacity, sq, sw, lane_a, lane_b, lane_c):
     for _ in range(_FULL_PASSES):
         if weight > 0.0:
             level += (capacity - fill) / weight
-            # After a step that moved few orders this one is likely exact: count first.
-            if moved <= _FEW_MOVED and _capped(q, w, level) == count:
-                return level
+            # After a step that moved few orders this one is likely exact: allocate at
+            # it, and count (a cheaper pass than the fill).
+            if moved <= _FEW_MOVED and _serve(q, w, level, out) == count:
+                return level, True
         else:
             level = _lowest_level(q, w, capacity)
         before = count
         fill, weight, count, _ = _fill(q, w, level, lane_a, lane_b, None)
         if count == before and weight > 0.0:
-            return level + (capacity - fill) / weight
+            return level + (capacity - fill) / weight, False
         moved = abs(count - before)
     if weight > 0.0:
         level = min(level, level + (capacity - fill) / weight)
@@ -383,8 +399,8 @@ def _water_level(q, w, capacity, sq, sw, lane_a, lane_b, lane_c):
         level = _lowest_level(q, w, capacity)
     k, settled, kept = _settle(q, w, q.size, level, sq, sw)
     if w is None:
-        return _newton(sq[:k], None, capacity - settled, 0.0, kept, sq, sw)
-    return _newton(sq[:k], sw[:k], capacity - settled, 0.0, kept, sq, sw)
+        return _newton(sq[:k], None, capacity - settled, 0.0, kept, sq, sw), False
+    return _newton(sq[:k], sw[:k], capacity - settled, 0.0, kept, sq, sw), False
 
 
 @njit(**_HELPER)
@@ -401,30 +417,38 @@ def _short_cut_sums(q, p, m, pivot):
     return under, group, members
 
 
+@njit(inline="always", **_HELPER)
+def _cut_terms(q, p, i, pivot):
+    """Order i's units if its priority is below ``pivot`` (else 0), its units if its
+    priority is ``pivot`` (else 0), and whether it is."""
+    x = q[i]
+    r = p[i]
+    return x if r < pivot else 0.0, x if r == pivot else 0.0, r == pivot
+
+
 @njit(**_HELPER)
 def _cut_sums(q, p, m, pivot, below, at):
     """:func:`_short_cut_sums` in lanes (``below`` and ``at`` are scratch; order i adds
-    to lane i mod _LANES), for any m (a short-book branch here would cost the pass its
-    vectorisation)."""
-    for j in range(_LANES):  # one loop per array, as in _fill
-        below[j] = 0.0
-    for j in range(_LANES):
-        at[j] = 0.0
+    to lane i mod _LANES), for m ≥ _LANES, in a pass like :func:`_fill`'s."""
     members = 0
-    whole = m - m % _LANES
+    for j in range(min(m, _LANES)):  # the first orders set the lanes
+        below[j], at[j], member = _cut_terms(q, p, j, pivot)
+        members += member
+    rest_q = q[_LANES:m]
+    rest_p = p[_LANES:m]
+    n = rest_q.size
+    whole = n - n % _LANES
     for start in range(0, whole, _LANES):
         for j in range(_LANES):  # a trip count the compiler knows, and vectorises
-            x = q[start + j]
-            r = p[start + j]
-            below[j] += x if r < pivot else 0.0
-            at[j] += x if r == pivot else 0.0
-            members += r == pivot
-    for j in range(m - whole):
-        x = q[whole + j]
-        r = p[whole + j]
-        below[j] += x if r < pivot else 0.0
-        at[j] += x if r == pivot else 0.0
-        members += r == pivot
+            under, group, member = _cut_terms(rest_q, rest_p, start + j, pivot)
+            below[j] += under
+            at[j] += group
+            members += member
+    for j in range(n - whole):
+        under, group, member = _cut_terms(rest_q, rest_p, whole + j, pivot)
+        below[j] += under
+        at[j] += group
+        members += member
     return _ordered_sum(below), _ordered_sum(at), members
 
 
@@ -440,39 +464,64 @@ def _keep_between(q, p, m, lo, hi, sq, sp):
     return k
 
 
+@njit(inline="always", **_HELPER)
+def _narrow(under, group, left, pivot, low, high, passed):
+    """Narrow the bracket (low, high) around the cut after a try at ``pivot`` that
+    found ``under`` units below it and ``group`` at it; ``passed`` are the units at or
+    below ``low``. Returns the new low, high, passed and whether ``pivot`` is the cut."""
+    if under > left:
+        return low, pivot, passed, False
+    if under + group <= left:
+        return pivot, high, under + group, False
+    return low, high, passed, True
+
+
 @njit(**_HELPER)
 def _priority_cut(q, p, capacity, total, sq, sp, below, at):
     """The priority number served in part, the units it gets, and its orders' units
     and number.
 
-    A selection, not a sort: split the orders at a pivot priority, keep the side that
-    holds the cut, packed into ``sq``/``sp``. A book of _CUT_SAMPLED_FROM orders or more
-    first tries, in passes over the whole book, the cut of a sample and then its
-    neighbour on the side the cut lies (:func:`_sampled_pivots`), and keeps what lies
-    beyond or between them; then each step splits at the median of three. Expects
-    ``total`` = Σ q > capacity; ``below`` and ``at`` are scratch lanes.
+    A selection, not a sort: try a pivot priority in a pass over the book, which
+    brackets the cut more narrowly, until one is the cut. The first tries pass over
+    the whole book: a book of _CUT_SAMPLED_FROM orders or more tries the cut of a
+    sample and then its neighbour on the side the cut lies (:func:`_sampled_pivots`); a
+    shorter one tries the median of three and then, up to _CUT_TRIES in all, the first
+    of its orders found inside the bracket. Then the orders inside the bracket are
+    packed into ``sq``/``sp``, and each step splits them at the median of three and
+    keeps the side that holds the cut. Expects ``total`` = Σ q > capacity; ``below``
+    and ``at`` are scratch lanes.
     """
     left = capacity
     m = q.size
+    low, high = -np.inf, np.inf  # the cut lies strictly between them
+    passed = 0.0  # units at or below ``low``
     if m >= _CUT_SAMPLED_FROM:
         lo, pivot, hi = _sampled_pivots(q, p, capacity / total, sq, sp)
-        low, high = -np.inf, np.inf
-        passed = 0.0  # units at or below ``low``
         for _ in range(2):  # the sample's cut, then its neighbour on the cut's side
             under, group, members = _cut_sums(q, p, m, pivot, below, at)
-            if under > left:
-                high, pivot = pivot, lo
-            elif under + group <= left:
-                low, pivot = pivot, hi
-                passed = under + group
-            else:
+            low, high, passed, hit = _narrow(under, group, left, pivot, low, high, passed)
+            if hit:
                 return pivot, left - under, group, members
+            pivot = hi if pivot == low else lo
             if not low < pivot < high:
                 break
-        left -= passed
-        m = _keep_between(q, p, m, low, high, sq, sp)
-        q = sq
-        p = sp
+    else:
+        pivot = _median3(p[0], p[m // 2], p[m - 1])
+        j = 0  # the orders before j lie outside the bracket
+        for _ in range(_CUT_TRIES):
+            under, group, members = _cut_sums(q, p, m, pivot, below, at)
+            low, high, passed, hit = _narrow(under, group, left, pivot, low, high, passed)
+            if hit:
+                return pivot, left - under, group, members
+            while j < m and not low < p[j] < high:
+                j += 1
+            if j == m:
+                break
+            pivot = p[j]
+    left -= passed
+    m = _keep_between(q, p, m, low, high, sq, sp)
+    q = sq
+    p = sp
     while m > 0:
         pivot = _median3(p[0], p[m // 2], p[m - 1])
         if m < _PACKED_BELOW:
@@ -639,19 +688,20 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, 
         o = out[a:b]
         if rule == UNIFORM:  # water-filling: each order gets min(q, level · w)
             if b - a < _PACKED_BELOW:
-                level = _packed_level(q, None, capacity[s], sq, None)
+                level, served = _packed_level(q, None, capacity[s], sq, None), False
             else:
-                level = _water_level(q, None, capacity[s], sq, None, lane_a, lane_b, lane_c)
-            for i in range(b - a):
-                o[i] = min(q[i], level)
+                level, served = _water_level(q, None, capacity[s], o, sq, None,
+                                             lane_a, lane_b, lane_c)
+            if not served:
+                _serve(q, None, level, o)
         elif rule == TURN_AND_EARN:
             w = weight[a:b]
             if b - a < _PACKED_BELOW:
-                level = _packed_level(q, w, capacity[s], sq, sw)
+                level, served = _packed_level(q, w, capacity[s], sq, sw), False
             else:
-                level = _water_level(q, w, capacity[s], sq, sw, lane_a, lane_b, lane_c)
-            for i in range(b - a):
-                o[i] = min(q[i], level * w[i])
+                level, served = _water_level(q, w, capacity[s], o, sq, sw, lane_a, lane_b, lane_c)
+            if not served:
+                _serve(q, w, level, o)
         else:  # lexicographic: orders before the cut are met, those at it share what is left
             p = priority[a:b]
             total = _ordered_sum(q)
