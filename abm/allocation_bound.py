@@ -8,6 +8,10 @@ same layouts, with arrays of the same types, every month, so it can look the com
 once. A :class:`BoundKernel` owns the arrays of one layout, finds the kernel compiled for their
 types when it is made (numba's ``Dispatcher.get_overload``), and then calls that directly.
 
+Even then the call unboxes each array it passes, so the arrays live end to end in one work array
+and the call passes that, the layout and the rule: :func:`abm.allocation.allocate_packed`, which
+also keeps the GIL (its release would cost more than a small call's work).
+
 The compiled version trusts its arguments' types (an array of another dtype or layout would be
 misread), so a bound kernel passes only the arrays it made: they cannot be replaced, only written
 in place.
@@ -20,19 +24,22 @@ import functools
 import numpy as np
 from numba import typeof
 
-from abm.allocation import allocate_unchecked, scratch_size
+from abm.allocation import allocate_packed, packed_size
 from abm.allocation_inputs import RULES, check_inputs
 
 __all__ = ["BoundKernel", "compiled_for"]
 
+_PACKED = ("capacity", "quantity", "priority", "weight", "out")
+"""The arrays of :func:`~abm.allocation.allocate_packed`'s work array, in its order."""
 
-def _argument(index: int, doc: str) -> property:
-    """A read-only property: argument ``index`` of the bound call (an array, written in place)."""
-    return property(lambda kernel: kernel.args[index], doc=doc)
+
+def _view(name: str, doc: str) -> property:
+    """A read-only property: the bound kernel's array ``name``, a view of its work array."""
+    return property(lambda kernel: kernel._views[name], doc=doc)
 
 
 class BoundKernel(functools.partial):
-    """:func:`~abm.allocation.allocate_unchecked` bound to one layout, rule and priority.
+    """The allocation kernel bound to one layout, rule and priority.
 
     Each step, write the step's ``capacity`` (units per supplier), ``quantity`` (units per
     order) and, under turn_and_earn, ``weight`` in place (``kernel.quantity[:] = ...``), call
@@ -40,7 +47,8 @@ class BoundKernel(functools.partial):
     is checked per call, as with ``allocate_unchecked``: capacities and quantities must be
     finite and ≥ 0, weights finite and > 0; :meth:`check` validates the arrays as they stand.
 
-    A bound kernel is a :class:`functools.partial` of the compiled kernel and its arrays, so a
+    A bound kernel is a :class:`functools.partial` of the compiled
+    :func:`~abm.allocation.allocate_packed` and its work array, layout and rule code, so a
     call runs no Python code at all.
 
     >>> kernel = BoundKernel([0, 2], "uniform")
@@ -52,41 +60,55 @@ class BoundKernel(functools.partial):
     """
 
     def __new__(cls, indptr, rule: str, priority=None) -> BoundKernel:
-        arrays = _arrays(indptr, rule, priority)
-        return super().__new__(cls, compiled_for(allocate_unchecked, arrays), *arrays)
+        arena, ptr, code, views = _arrays(indptr, rule, priority)
+        kernel = super().__new__(cls, compiled_for(allocate_packed, (arena, ptr, code)),
+                                 arena, ptr, code)
+        kernel._views = views
+        return kernel
 
     def __init__(self, indptr, rule: str, priority=None) -> None:
         self.rule = rule
 
-    capacity = _argument(0, "float64[S]: units each supplier can ship this step; write in place.")
-    indptr = _argument(1, "int64[S + 1]: the layout; supplier s owns orders indptr[s]:indptr[s+1].")
-    quantity = _argument(2, "float64[E]: units ordered; write in place.")
-    priority = _argument(4, "float64[E]: priority numbers (lexicographic; zeros for other rules).")
-    weight = _argument(5, "float64[E]: past-sales weights (turn_and_earn; > 0, ones at first).")
-    out = _argument(6, "float64[E]: the last call's allocations (units).")
+    capacity = _view("capacity", "float64[S]: units each supplier can ship this step; write "
+                                 "in place.")
+    quantity = _view("quantity", "float64[E]: units ordered; write in place.")
+    priority = _view("priority", "float64[E]: priority numbers (lexicographic; zeros for "
+                                 "other rules).")
+    weight = _view("weight", "float64[E]: past-sales weights (turn_and_earn; > 0, ones at "
+                             "first).")
+    out = _view("out", "float64[E]: the last call's allocations (units).")
+
+    @property
+    def indptr(self) -> np.ndarray:
+        """int64[S + 1]: the layout; supplier s owns orders indptr[s]:indptr[s+1]."""
+        return self.args[1]
 
     def check(self) -> None:
         """Raise ``ValueError``, as :func:`~abm.allocation.allocate` would, if the arrays as
         they stand are not a valid problem for the rule."""
-        capacity, indptr, quantity, _, priority, weight, _, _ = self.args
-        check_inputs(capacity, indptr, quantity, self.rule, priority, weight)
+        check_inputs(self.capacity, self.indptr, self.quantity, self.rule, self.priority,
+                     self.weight)
 
 
 def _arrays(indptr, rule: str, priority) -> tuple:
-    """Checked, zeroed arguments of ``allocate_unchecked`` for the layout ``indptr``: capacity,
-    indptr, quantity, the rule's code, priority, weight (ones), out, scratch."""
+    """Checked arguments of ``allocate_packed`` for the layout ``indptr`` (the work array,
+    indptr, the rule's code) and the named views of the work array: capacity and quantity
+    zeroed, priority, weight ones, out."""
     indptr = np.asarray(indptr)
     try:  # the sizes to check against; check_inputs then names whatever is wrong
         n_orders = max(0, int(indptr.ravel()[-1]))
     except (IndexError, TypeError, ValueError, OverflowError):
         n_orders = 0
     n_suppliers = max(0, indptr.size - 1)
-    weight = np.ones(n_orders)
     _, ptr, _, code, pri, _ = check_inputs(np.zeros(n_suppliers), indptr, np.zeros(n_orders),
-                                           rule, priority, weight)
-    priority = pri.copy() if code == RULES["lexicographic"] else np.zeros(n_orders)
-    return (np.zeros(n_suppliers), ptr.copy(), np.zeros(n_orders), code, priority, weight,
-            np.zeros(n_orders), np.empty(scratch_size(ptr)))
+                                           rule, priority, np.ones(n_orders))
+    arena = np.zeros(packed_size(ptr))
+    ends = np.cumsum([n_suppliers] + [n_orders] * len(_PACKED[1:]))
+    views = dict(zip(_PACKED, np.split(arena[:ends[-1]], ends[:-1]), strict=True))
+    views["weight"][:] = 1.0
+    if code == RULES["lexicographic"]:
+        views["priority"][:] = pri
+    return arena, ptr.copy(), code, views
 
 
 def compiled_for(dispatcher, arguments: tuple):

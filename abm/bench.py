@@ -28,8 +28,10 @@
 * **floor** — numba's own costs, the floors under the two sections above
   (:mod:`abm.bench_floor`): ``bound_call`` and ``dispatch``, a call of an empty
   jitted function that takes the kernel's arguments, bound to them like
-  ``bound`` and through numba's dispatcher like ``unchecked`` (both timed for
-  each per-call size, right after it); ``start_up``, a fresh process that imports
+  ``bound`` (the work array, layout and rule of
+  :func:`abm.allocation.allocate_packed`) and through numba's dispatcher like
+  ``unchecked`` (all eight of :func:`abm.allocation.allocate_unchecked`'s; both
+  timed for each per-call size, right after it); ``start_up``, a fresh process that imports
   numba and makes a first call of that function from a warm cache, and
   ``scipy_import``, the part of it spent importing SciPy's BLAS (numba looks for
   it at its first call).

@@ -5,9 +5,11 @@ what any jitted function pays here:
 
 * a call of :func:`empty_call`, which takes the arguments of
   :func:`abm.allocation.allocate_unchecked` and does nothing, costs numba's dispatch of those
-  arguments (finding the compiled version for their types and unboxing each array); bound to
-  its arguments (:func:`bound_empty_call`, as :class:`abm.allocation_bound.BoundKernel` binds
-  the kernel), it costs the call and the unboxing alone;
+  arguments (finding the compiled version for their types and unboxing each array);
+* a call of :func:`empty_packed_call`, which takes those of
+  :func:`abm.allocation.allocate_packed`, bound to them (:func:`bound_empty_call`, as
+  :class:`abm.allocation_bound.BoundKernel` binds the kernel), costs the call and the unboxing
+  alone;
 * a fresh process that imports numba and makes a first call of :func:`empty_call` from a warm
   cache costs numba's own start-up. Numba's first call sets up its compiler's registries and,
   when SciPy is installed (Mesa needs it), imports ``scipy.linalg.cython_blas`` to look for
@@ -50,12 +52,20 @@ def empty_call(capacity, indptr, quantity, rule, priority, weight, out, scratch)
     return None
 
 
+@njit(cache=True, _nrt=False)
+def empty_packed_call(arena, indptr, rule):
+    """Nothing, with :func:`abm.allocation.allocate_packed`'s arguments and options (no
+    runtime; it keeps the GIL)."""
+    return None
+
+
 def bound_empty_call(arguments: tuple) -> Callable[[], None]:
-    """:func:`empty_call` compiled for the types of ``arguments`` and bound to them, as
-    :class:`abm.allocation_bound.BoundKernel` binds the kernel."""
+    """:func:`empty_packed_call` compiled for the types of ``arguments`` (a bound kernel's
+    ``args``) and bound to them, as :class:`abm.allocation_bound.BoundKernel` binds the
+    kernel."""
     from abm.allocation_bound import compiled_for  # here: the start-up timing imports numba alone
 
-    return functools.partial(compiled_for(empty_call, arguments), *arguments)
+    return functools.partial(compiled_for(empty_packed_call, arguments), *arguments)
 
 
 def call_once() -> None:

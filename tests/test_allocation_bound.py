@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from abm.allocation import RULES, allocate
+from abm.allocation import RULES, allocate, allocate_packed, packed_size
 from abm.allocation_bound import BoundKernel
 from tests.test_allocation import _extra, problems
 
@@ -91,3 +91,23 @@ def test_check_names_a_bad_value_written_in_place(array, value, message):
     getattr(kernel, array)[0] = value
     with pytest.raises(ValueError, match=message):
         kernel.check()
+
+
+def test_packed_kernel_refuses_a_work_array_too_short_for_the_layout():
+    """allocate_packed checks nothing but what would be written past the end of its array."""
+    indptr = np.array([0, 40, 340], dtype=np.int64)
+    arena = np.zeros(packed_size(indptr) - 1)
+    with pytest.raises(ValueError, match="arena holds fewer than packed_size"):
+        allocate_packed(arena, indptr, RULES["uniform"])
+    with pytest.raises(ValueError, match="indptr is empty"):
+        allocate_packed(arena, np.zeros(0, dtype=np.int64), RULES["uniform"])
+
+
+def test_bound_kernels_arrays_are_views_of_one_work_array():
+    """What the kernel is passed: the arrays written in place, end to end in its work array."""
+    kernel = BoundKernel([0, 2, 5], "turn_and_earn")
+    arena = kernel.args[0]
+    assert arena.size == packed_size([0, 2, 5])
+    for name in ("capacity", "quantity", "priority", "weight", "out"):
+        assert np.shares_memory(getattr(kernel, name), arena), name
+    assert kernel.capacity.size == 2 and kernel.out.size == 5
