@@ -187,8 +187,19 @@ def _fill(q, w, level, fill, weight, total):
     rest = q[_LANES:]
     rest_w = None if w is None else w[_LANES:]
     n = rest.size
+    pairs = n - n % (2 * _LANES)
+    for start in range(0, pairs, 2 * _LANES):
+        for j in range(_LANES):  # two orders a lane: half the lanes' loads and stores
+            x, f, g, capped = _fill_terms(rest, rest_w, start + j, level)
+            x2, f2, g2, capped2 = _fill_terms(rest, rest_w, start + _LANES + j, level)
+            fill[j] = (fill[j] + f) + f2
+            count += capped + capped2
+            if w is not None:
+                weight[j] = (weight[j] + g) + g2
+            if total is not None:
+                total[j] = (total[j] + x) + x2
     whole = n - n % _LANES
-    for start in range(0, whole, _LANES):
+    for start in range(pairs, whole, _LANES):
         for j in range(_LANES):  # a trip count the compiler knows, and vectorises
             x, f, g, capped = _fill_terms(rest, rest_w, start + j, level)
             fill[j] += f
@@ -439,8 +450,16 @@ def _cut_sums(q, p, m, pivot, below, at):
     rest_q = q[_LANES:m]
     rest_p = p[_LANES:m]
     n = rest_q.size
+    pairs = n - n % (2 * _LANES)
+    for start in range(0, pairs, 2 * _LANES):
+        for j in range(_LANES):  # two orders a lane, as in _fill
+            under, group, member = _cut_terms(rest_q, rest_p, start + j, pivot)
+            under2, group2, member2 = _cut_terms(rest_q, rest_p, start + _LANES + j, pivot)
+            below[j] = (below[j] + under) + under2
+            at[j] = (at[j] + group) + group2
+            members += member + member2
     whole = n - n % _LANES
-    for start in range(0, whole, _LANES):
+    for start in range(pairs, whole, _LANES):
         for j in range(_LANES):  # a trip count the compiler knows, and vectorises
             under, group, member = _cut_terms(rest_q, rest_p, start + j, pivot)
             below[j] += under
