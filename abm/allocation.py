@@ -376,9 +376,10 @@ def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
     pass also taking Σ q; a shorter one starts from the lowest level, capacity / Σ w.
     After _FULL_PASSES passes the orders still in play are packed.
     """
-    fill = weight = 0.0
+    fill = weight = 0.0  # no pass yet: the loop's first pass is at the lowest level
     count = 0
-    if q.size >= _SAMPLED_FROM:
+    sampled = q.size >= _SAMPLED_FROM
+    if sampled:
         level = _sample_level(q, w, capacity, sq, sw)
         fill, weight, count, total = _fill(q, w, level, lane_a, lane_b, lane_c)
     else:
@@ -388,11 +389,9 @@ def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
         return np.inf, False
     if capacity <= 0.0:
         return 0.0, False
-    if q.size < _SAMPLED_FROM:
-        level = _lowest_level(q, w, capacity)
-        fill, weight, count, _ = _fill(q, w, level, lane_a, lane_b, None)
     moved = q.size  # orders the last step capped or settled
-    for _ in range(_FULL_PASSES):
+    # One fill in the loop, not one before it too: each is compiled inline, 4 loops.
+    for k in range(_FULL_PASSES if sampled else _FULL_PASSES + 1):
         if weight > 0.0:
             level += (capacity - fill) / weight
             # After a step that moved few orders this one is likely exact: allocate at
@@ -405,7 +404,7 @@ def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
         fill, weight, count, _ = _fill(q, w, level, lane_a, lane_b, None)
         if count == before and weight > 0.0:
             return level + (capacity - fill) / weight, False
-        moved = abs(count - before)
+        moved = abs(count - before) if sampled or k > 0 else q.size
     if weight > 0.0:
         level = min(level, level + (capacity - fill) / weight)
     else:
