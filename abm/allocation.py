@@ -93,8 +93,10 @@ _LANES = 32
 # _CUT_SAMPLED_FROM orders first tries the cut of a strided sample of _CUT_SAMPLE
 # orders, then the sample's next priority towards the book's cut: with a few priority
 # classes one of them is usually the cut (one or two passes, nothing packed). A book
-# in between tries up to _CUT_TRIES priorities of its own orders, each the first found
-# between those tried (a scan that stops early), before it packs any.
+# in between tries up to _CUT_TRIES priorities before it packs any: first the one the
+# capacity's share of the way up the sorted priorities of _QUANTILE_SAMPLE of its
+# orders, then the sample's next towards the cut, then the first of its orders found
+# between those tried (a scan that stops early).
 _PACKED_BELOW = 32
 _SAMPLE = 128
 _SAMPLED_FROM = 32 * _SAMPLE
@@ -104,6 +106,9 @@ _SLOW_SHRINK = 8
 _CUT_SAMPLE = 32
 _CUT_SAMPLED_FROM = 8 * _CUT_SAMPLE
 _CUT_TRIES = 4
+_QUANTILE_SAMPLE = 9
+# A lane pass (_fill, _cut_sums) sets every lane from a book's first _LANES orders.
+assert _PACKED_BELOW >= _LANES, "lane passes need books of at least _LANES orders"
 
 _HELPER = {"cache": True, "nogil": True, "error_model": "numpy", "_nrt": False}
 """Options of the kernel and of every function it calls: no runtime, no reference counts."""
@@ -497,6 +502,34 @@ def _narrow(under, group, left, pivot, low, high, passed):
 
 
 @njit(**_HELPER)
+def _quantile_pivot(p, share, sp):
+    """The priority ``share`` of the way up the sorted priorities of _QUANTILE_SAMPLE
+    orders spread over the book, left sorted in ``sp``: a first guess at the cut."""
+    m = p.size
+    n = _QUANTILE_SAMPLE
+    for j in range(n):
+        r = p[j * (m - 1) // (n - 1)]
+        i = j
+        while i > 0 and sp[i - 1] > r:
+            sp[i] = sp[i - 1]
+            i -= 1
+        sp[i] = r
+    return sp[int(share * (n - 1) + 0.5)]
+
+
+@njit(**_HELPER)
+def _nearest_inside(sample, low, high, down):
+    """Of the sorted sample's priorities strictly between ``low`` and ``high``, the
+    highest if ``down`` (the cut lies below the last try) else the lowest; nan if none."""
+    nearest = np.nan
+    for i in range(_QUANTILE_SAMPLE):
+        r = sample[i]
+        if low < r < high and (down or nearest != nearest):
+            nearest = r
+    return nearest
+
+
+@njit(**_HELPER)
 def _priority_cut(q, p, capacity, total, sq, sp, below, at):
     """The priority number served in part, the units it gets, and its orders' units
     and number.
@@ -505,8 +538,9 @@ def _priority_cut(q, p, capacity, total, sq, sp, below, at):
     brackets the cut more narrowly, until one is the cut. The first tries pass over
     the whole book: a book of _CUT_SAMPLED_FROM orders or more tries the cut of a
     sample and then its neighbour on the side the cut lies (:func:`_sampled_pivots`); a
-    shorter one tries the median of three and then, up to _CUT_TRIES in all, the first
-    of its orders found inside the bracket. Then the orders inside the bracket are
+    shorter one tries a sample's quantile (:func:`_quantile_pivot`), then, up to
+    _CUT_TRIES in all, the sample's priority nearest the cut inside the bracket, or if it
+    has none the first of the book's orders found inside. Then the orders inside it are
     packed into ``sq``/``sp``, and each step splits them at the median of three and
     keeps the side that holds the cut. Expects ``total`` = Σ q > capacity; ``below``
     and ``at`` are scratch lanes.
@@ -526,18 +560,20 @@ def _priority_cut(q, p, capacity, total, sq, sp, below, at):
             if not low < pivot < high:
                 break
     else:
-        pivot = _median3(p[0], p[m // 2], p[m - 1])
+        pivot = _quantile_pivot(p, capacity / total, sp)
         j = 0  # the orders before j lie outside the bracket
         for _ in range(_CUT_TRIES):
             under, group, members = _cut_sums(q, p, m, pivot, below, at)
             low, high, passed, hit = _narrow(under, group, left, pivot, low, high, passed)
             if hit:
                 return pivot, left - under, group, members
-            while j < m and not low < p[j] < high:
-                j += 1
-            if j == m:
-                break
-            pivot = p[j]
+            pivot = _nearest_inside(sp, low, high, pivot == high)
+            if pivot != pivot:  # none of the sample's: the next of the book's own
+                while j < m and not low < p[j] < high:
+                    j += 1
+                if j == m:
+                    break
+                pivot = p[j]
     left -= passed
     m = _keep_between(q, p, m, low, high, sq, sp)
     q = sq
@@ -760,8 +796,9 @@ def allocate_packed(arena, indptr, rule):
     priority[E], weight[E], out[E], then the scratch, in that order. A call from Python
     unboxes each array argument, about 35 ns apiece on the benchmark's machine: one here
     instead of six. Unlike the kernel it keeps the GIL, as releasing and retaking it cost
-    about 0.13 µs, more than a model-sized call's work. Unchecked but for the size of
-    ``arena`` (``ValueError``), as a short one would be written past its end.
+    about 0.13 µs, a large share of a model-sized call's work (0.05-0.4 µs). Unchecked
+    but for the size of ``arena`` (``ValueError``), as a short one would be written past
+    its end.
     """
     if indptr.size == 0:
         raise ValueError("indptr is empty")

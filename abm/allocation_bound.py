@@ -10,7 +10,7 @@ types when it is made (numba's ``Dispatcher.get_overload``), and then calls that
 
 Even then the call unboxes each array it passes, so the arrays live end to end in one work array
 and the call passes that, the layout and the rule: :func:`abm.allocation.allocate_packed`, which
-also keeps the GIL (its release would cost more than a small call's work).
+also keeps the GIL (releasing it costs about as much as a small call's work).
 
 The compiled version trusts its arguments' types (an array of another dtype or layout would be
 misread), so a bound kernel passes only the arrays it made: they cannot be replaced, only written

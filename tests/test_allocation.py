@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 
 from abm import allocation_numpy, allocation_reference
 from abm.allocation import (
+    _CUT_SAMPLE,
     _CUT_SAMPLED_FROM,
     _PACKED_BELOW,
+    _QUANTILE_SAMPLE,
     _SAMPLED_FROM,
     RULES,
     allocate,
@@ -149,13 +151,24 @@ def test_long_books_keep_the_contract_and_equal_the_reference(implementation, ru
     _check_equals_reference(implementation, rule, problem)
 
 
+def _first_sampled(n: int) -> np.ndarray:
+    """Which orders of a lexicographic book of ``n`` orders the kernel samples first:
+    every (n // _CUT_SAMPLE)-th from _CUT_SAMPLED_FROM orders on, else nine spread over it."""
+    if n >= _CUT_SAMPLED_FROM:
+        return np.arange(n) % (n // _CUT_SAMPLE) == 0
+    spread = _QUANTILE_SAMPLE - 1
+    return np.isin(np.arange(n), [j * (n - 1) // spread for j in range(_QUANTILE_SAMPLE)])
+
+
+@pytest.mark.parametrize("n", [100, 10 * 32])
 @pytest.mark.parametrize("case", ["sampled orders all zero", "cut below the sample's",
-                                  "cut above the sample's", "one priority"])
-def test_lexicographic_cut_right_whatever_the_sample_says(case):
-    """A long book's first pivots come from a strided sample (every 10th order here): the
-    cut is right when the sample holds no units, or points to the wrong end of the book."""
-    n = 10 * 32
-    sampled = np.arange(n) % 10 == 0
+                                  "cut above the sample's", "one priority",
+                                  "every priority distinct"])
+def test_lexicographic_cut_right_whatever_the_sample_says(n, case):
+    """A long book's first pivots come from a sample (every 10th of 320 orders; nine of
+    100): the cut is right when the sample holds no units, points to the wrong end of the
+    book, or leaves the kernel to try the book's own priorities and then pack them."""
+    sampled = _first_sampled(n)
     quantity = np.where(sampled, 0.0 if case == "sampled orders all zero" else 1.0, 2.0)
     priority = np.where(sampled, 5.0, np.arange(n) % 7).astype(float)
     if case == "cut below the sample's":
@@ -164,6 +177,8 @@ def test_lexicographic_cut_right_whatever_the_sample_says(case):
         priority = np.where(sampled, -1.0, priority)
     elif case == "one priority":
         priority[:] = 3.0
+    elif case == "every priority distinct":
+        priority = np.random.default_rng(2).permutation(n).astype(float)
     capacity = [0.4 * quantity.sum()]
     expected = allocation_reference.allocate(capacity, [0, n], quantity, rule="lexicographic",
                                              priority=priority)
