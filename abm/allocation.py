@@ -420,6 +420,15 @@ def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
     return _newton(sq[:k], sw[:k], capacity - settled, 0.0, kept, sq, sw), False
 
 
+@njit(inline="always", **_HELPER)
+def _cut_terms(q, p, i, pivot):
+    """Order i's units if its priority is below ``pivot`` (else 0), its units if its
+    priority is ``pivot`` (else 0), and whether it is."""
+    x = q[i]
+    r = p[i]
+    return x if r < pivot else 0.0, x if r == pivot else 0.0, r == pivot
+
+
 @njit(**_HELPER)
 def _short_cut_sums(q, p, m, pivot):
     """Units of the first ``m`` orders with priority p < pivot and with p == pivot, and
@@ -428,19 +437,11 @@ def _short_cut_sums(q, p, m, pivot):
     group = 0.0
     members = 0
     for i in range(m):
-        under += q[i] if p[i] < pivot else 0.0
-        group += q[i] if p[i] == pivot else 0.0
-        members += p[i] == pivot
+        below, at, member = _cut_terms(q, p, i, pivot)
+        under += below
+        group += at
+        members += member
     return under, group, members
-
-
-@njit(inline="always", **_HELPER)
-def _cut_terms(q, p, i, pivot):
-    """Order i's units if its priority is below ``pivot`` (else 0), its units if its
-    priority is ``pivot`` (else 0), and whether it is."""
-    x = q[i]
-    r = p[i]
-    return x if r < pivot else 0.0, x if r == pivot else 0.0, r == pivot
 
 
 @njit(**_HELPER)
@@ -584,13 +585,11 @@ def _priority_cut(q, p, capacity, total, sq, sp, below, at):
             under, group, members = _short_cut_sums(q, p, m, pivot)
         else:
             under, group, members = _cut_sums(q, p, m, pivot, below, at)
-        if under > left:
-            low, high = -np.inf, pivot
-        elif under + group <= left:
-            low, high = pivot, np.inf
-            left -= under + group
-        else:
+        # The packed orders hold no units at or below ``low``: the side passed leaves them.
+        low, high, passed, hit = _narrow(under, group, left, pivot, low, high, 0.0)
+        if hit:
             return pivot, left - under, group, members
+        left -= passed
         m = _keep_between(q, p, m, low, high, sq, sp)
         q = sq
         p = sp
@@ -797,15 +796,15 @@ def allocate_packed(arena, indptr, rule):
     unboxes each array argument, about 35 ns apiece on the benchmark's machine: one here
     instead of six. Unlike the kernel it keeps the GIL, as releasing and retaking it cost
     about 0.13 µs, a large share of a model-sized call's work (0.05-0.4 µs). Unchecked
-    but for the size of ``arena`` (``ValueError``), as a short one would be written past
-    its end.
+    but for the size of ``arena`` (``ValueError``: the arrays here, the scratch in the
+    kernel), as a short one would be written past its end.
     """
     if indptr.size == 0:
         raise ValueError("indptr is empty")
     s = indptr.size - 1
     e = indptr[s]
-    if e < 0 or arena.size < s + 4 * e + _scratch_layout(indptr)[1]:
-        raise ValueError("arena holds fewer than packed_size(indptr) elements")
+    if e < 0 or arena.size < s + 4 * e:
+        raise ValueError("arena holds fewer than S + 4 E elements")
     allocate_unchecked(arena[:s], indptr, arena[s:s + e], rule, arena[s + e:s + 2 * e],
                        arena[s + 2 * e:s + 3 * e], arena[s + 3 * e:s + 4 * e],
                        arena[s + 4 * e:])

@@ -93,14 +93,21 @@ def test_check_names_a_bad_value_written_in_place(array, value, message):
         kernel.check()
 
 
-def test_packed_kernel_refuses_a_work_array_too_short_for_the_layout():
-    """allocate_packed checks nothing but what would be written past the end of its array."""
+@pytest.mark.parametrize("rule", RULES)
+def test_packed_kernel_refuses_a_work_array_too_short_for_the_layout(rule):
+    """allocate_packed checks nothing but what would be written past the end of its array:
+    one element short of its arrays, or (for the rules that use one) of the scratch."""
     indptr = np.array([0, 40, 340], dtype=np.int64)
-    arena = np.zeros(packed_size(indptr) - 1)
-    with pytest.raises(ValueError, match="arena holds fewer than packed_size"):
-        allocate_packed(arena, indptr, RULES["uniform"])
+    with pytest.raises(ValueError, match="arena holds fewer than S"):
+        allocate_packed(np.zeros(2 + 4 * 340 - 1), indptr, RULES[rule])
     with pytest.raises(ValueError, match="indptr is empty"):
-        allocate_packed(arena, np.zeros(0, dtype=np.int64), RULES["uniform"])
+        allocate_packed(np.zeros(2 + 4 * 340), np.zeros(0, dtype=np.int64), RULES[rule])
+    arena = np.zeros(packed_size(indptr) - 1)
+    if rule == "proportional":  # works in place: no scratch
+        allocate_packed(arena, indptr, RULES[rule])
+    else:
+        with pytest.raises(ValueError, match="scratch holds fewer than scratch_size"):
+            allocate_packed(arena, indptr, RULES[rule])
 
 
 def test_bound_kernels_arrays_are_views_of_one_work_array():
