@@ -57,6 +57,7 @@ import numpy as np
 from numba import njit, prange
 
 from abm.allocation_inputs import RULES, check_batch_inputs, check_inputs
+from abm.jit_cache import load_without_compiler
 
 __all__ = ["RULES", "allocate", "allocate_batch", "allocate_batch_unchecked", "allocate_packed",
            "allocate_unchecked", "packed_size", "scratch_size"]
@@ -72,9 +73,11 @@ PROPORTIONAL, UNIFORM, LEXICOGRAPHIC, TURN_AND_EARN = (RULES[name] for name in R
 # numba's pruning pass leaves in branching code (numba issue #2350), 35-130 ns a
 # supplier, and numba wrapped each array argument of a call from Python in a new
 # runtime record, 0.47 µs a call of 7 arguments. A function without the runtime may
-# take arrays and views of them, not create or return one. The water-filling's
-# repeated pass (_fill) and its short-book steps (_packed_level, _settle) are inlined,
-# so that each compiles for its weights.
+# take arrays and views of them, not create or return one. Being free of the runtime
+# also lets the functions called from Python load from numba's cache without numba
+# setting up its compiler (abm.jit_cache): half of a fresh process's import and first
+# call. The water-filling's repeated pass (_fill) and its short-book steps
+# (_packed_level, _settle) are inlined, so that each compiles for its weights.
 #
 # Sums the compiler may vectorise run in _LANES lanes (lane j adds elements j,
 # j + _LANES, …), then the lanes are summed in a fixed order: no sum is ever
@@ -678,6 +681,7 @@ def _short_priority_cut(q, p, capacity):
         served = cut
 
 
+@load_without_compiler
 @njit(**_HELPER)
 def _scratch_layout(indptr):
     """The longest book of the CSR layout ``indptr`` (orders) and the elements of the
@@ -694,6 +698,7 @@ def scratch_size(indptr) -> int:
     return int(_scratch_layout(np.asarray(indptr, dtype=np.int64))[1])
 
 
+@load_without_compiler
 @njit(**_HELPER)
 def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, scratch):
     """The allocation kernel, without input checks: write each order's allocation to ``out``.
@@ -785,6 +790,7 @@ def packed_size(indptr) -> int:
     return int(indptr.size - 1 + 4 * indptr[-1]) + scratch_size(indptr)
 
 
+@load_without_compiler
 @njit(cache=True, error_model="numpy", _nrt=False)
 def allocate_packed(arena, indptr, rule):
     """:func:`allocate_unchecked` on arrays laid end to end in one work array: the form

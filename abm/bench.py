@@ -32,9 +32,10 @@
   :func:`abm.allocation.allocate_packed`) and through numba's dispatcher like
   ``unchecked`` (all eight of :func:`abm.allocation.allocate_unchecked`'s; both
   timed for each per-call size, right after it); ``start_up``, a fresh process that imports
-  numba and makes a first call of that function from a warm cache, and
-  ``scipy_import``, the part of it spent importing SciPy's BLAS (numba looks for
-  it at its first call).
+  numba and makes a first call of that function from a warm cache, loading it as
+  the kernel is loaded, without setting up numba's compiler (:mod:`abm.jit_cache`),
+  and ``start_up_numba_loader``, the same by numba's own loader, which sets up its
+  compiler first (importing SciPy's BLAS to look for it).
 
 Bytes touched (the ``bytes`` column) count each E-long array a rule needs read
 once, plus ``out`` written once: 16 B per order for proportional and uniform,
@@ -301,18 +302,14 @@ def start_up_seconds(cache_dir: str | None) -> tuple[float, float]:
     return printed[0], wall
 
 
-def floor_start_up_seconds(cache_dir: str | None) -> tuple[float, float]:
-    """Numba's own start-up: import and first call of an empty cached function in a fresh
-    process whose cache already holds it (a first process fills the cache).
-
-    Returns
-    -------
-    tuple of float
-        (import and first call, the part spent importing SciPy's BLAS), seconds.
-    """
-    _fresh_process(bench_floor.START_UP, cache_dir)
-    printed, _ = _fresh_process(bench_floor.START_UP, cache_dir)
-    return printed[0], printed[1]
+def floor_start_up_seconds(cache_dir: str | None, loader: str) -> float:
+    """Numba's own start-up: import and first call of an empty cached function, loaded by
+    ``loader`` (one of :data:`abm.bench_floor.LOADERS`), in a fresh process whose cache
+    already holds it (a first process fills the cache), in seconds."""
+    code = bench_floor.start_up_code(loader)
+    _fresh_process(code, cache_dir)
+    printed, _ = _fresh_process(code, cache_dir)
+    return printed[0]
 
 
 # ---- sections ---------------------------------------------------------------------------
@@ -509,9 +506,9 @@ def start_up_rows(cold: bool) -> list[Row]:
                 Row("start_up", "uniform", "", 3, 1, 1, f"{label}_process", wall, 0)]
 
     def floor_rows(cache: str | None) -> list[Row]:
-        whole, scipy_import = floor_start_up_seconds(cache)
-        return [Row("floor", "", "", 0, 0, 1, "start_up", whole, 0),
-                Row("floor", "", "", 0, 0, 1, "scipy_import", scipy_import, 0)]
+        return [Row("floor", "", "", 0, 0, 1, name, floor_start_up_seconds(cache, loader), 0)
+                for name, loader in (("start_up", "without_compiler"),
+                                     ("start_up_numba_loader", "numba"))]
 
     if not cold:
         return rows_of("warm", start_up_seconds(None)) + floor_rows(None)
@@ -607,10 +604,10 @@ def format_report(rows: Sequence[Row]) -> str:
              for r in of("batch", "batch")]))
     starts = [r for r in rows if r.section == "start_up"]
     if starts:
-        floors = [["numba alone, warm (empty function)", f"{r.seconds:.3f}"]
-                  for r in of("floor", "start_up")]
-        floors += [["  of which SciPy's BLAS import", f"{r.seconds:.3f}"]
-                   for r in of("floor", "scipy_import")]
+        floors = [["numba alone, warm (empty function, loaded as the kernel is)",
+                   f"{r.seconds:.3f}"] for r in of("floor", "start_up")]
+        floors += [["  the same by numba's own loader (sets up its compiler)", f"{r.seconds:.3f}"]
+                   for r in of("floor", "start_up_numba_loader")]
         blocks.append(_table("start-up: fresh process, import + first call (abm.allocation by "
                              "numba cache; then numba alone)", ["process", "seconds"],
                              [[r.implementation, f"{r.seconds:.3f}"] for r in starts] + floors))

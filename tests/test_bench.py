@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from abm import bench, bench_floor
 from abm import model as model_module
@@ -41,25 +42,33 @@ def test_bench_kernel_writes_every_section(tmp_path, capsys):
     assert {r["implementation"] for r in table if r["section"] == "start_up"} == {
         "warm", "warm_process"}
     assert {r["implementation"] for r in table if r["section"] == "floor"} == {
-        "bound_call", "dispatch", "start_up", "scipy_import"}
+        "bound_call", "dispatch", "start_up", "start_up_numba_loader"}
     assert len([r for r in table if r["section"] == "per_call"]) == 3 * 4 * len(bench.CALL_SIZES)
     assert all(float(r["seconds"]) > 0 for r in table if r["status"] == "ok")
     for n, s in bench.CALL_SIZES:
         assert f"model's call at E={n} S={s}: <= 5 us" in text
-    assert "numba alone, warm (empty function)" in text
+    assert "numba alone, warm (empty function, loaded as the kernel is)" in text
     assert "the call alone" in text
 
 
-def test_the_start_up_floor_loads_numba_alone():
-    """The floor's fresh process must not load the kernel, or it would time the kernel too."""
-    code = bench_floor.START_UP + "import sys\nprint(sorted(m for m in sys.modules if " \
-        "m.startswith('abm')))\n"
+@pytest.mark.parametrize("loader", bench_floor.LOADERS)
+def test_the_start_up_floor_loads_numba_alone(loader):
+    """The floor's fresh process must not load the kernel, or it would time the kernel too;
+    only numba's own loader sets up numba's compiler."""
+    code = bench_floor.start_up_code(loader) + (
+        "import sys\nprint(sorted(m for m in sys.modules if m.startswith('abm')))\n"
+        "print('numba.np.arraymath' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                           text=True)
     lines = done.stdout.splitlines()
-    assert lines[-1] == "['abm', 'abm.bench_floor']"
-    whole, scipy_import = (float(x) for x in lines[-2].split())
-    assert 0 <= scipy_import < whole
+    assert lines[-2] == "['abm', 'abm.bench_floor', 'abm.jit_cache']"
+    assert lines[-1] == str(loader == "numba")
+    assert float(lines[-3]) > 0
+
+
+def test_the_start_up_floor_refuses_an_unknown_loader():
+    with pytest.raises(ValueError, match="loader: expected one of .* got 'fast'"):
+        bench_floor.start_up_code("fast")
 
 
 def test_model_sized_call_is_the_baseline_models_largest(monkeypatch):
