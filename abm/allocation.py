@@ -141,6 +141,41 @@ def _ordered_sum(x: np.ndarray) -> float:
 
 
 @njit(**_HELPER)
+def _ordered_sums(q, w):
+    """:func:`_ordered_sum` of ``q`` and of ``w`` (as long as ``q``) in one pass, their
+    additions interleaved (each sum's own order unchanged)."""
+    n = q.size
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+    b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = 0.0
+    i = 0
+    while i + 8 <= n:
+        a0 += q[i]
+        a1 += q[i + 1]
+        a2 += q[i + 2]
+        a3 += q[i + 3]
+        a4 += q[i + 4]
+        a5 += q[i + 5]
+        a6 += q[i + 6]
+        a7 += q[i + 7]
+        b0 += w[i]
+        b1 += w[i + 1]
+        b2 += w[i + 2]
+        b3 += w[i + 3]
+        b4 += w[i + 4]
+        b5 += w[i + 5]
+        b6 += w[i + 6]
+        b7 += w[i + 7]
+        i += 8
+    total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+    weight = ((b0 + b1) + (b2 + b3)) + ((b4 + b5) + (b6 + b7))
+    while i < n:
+        total += q[i]
+        weight += w[i]
+        i += 1
+    return total, weight
+
+
+@njit(**_HELPER)
 def _median3(a: float, b: float, c: float) -> float:
     return max(min(a, b), min(max(a, b), c))
 
@@ -224,8 +259,11 @@ def _fill(q, w, level, fill, weight, total):
             weight[j] += g
         if total is not None:
             total[j] += x
-    capped_weight = float(count) if w is None else _ordered_sum(weight)
-    return _ordered_sum(fill), capped_weight, count, 0.0 if total is None else _ordered_sum(total)
+    if w is None:
+        filled, capped_weight = _ordered_sum(fill), float(count)
+    else:
+        filled, capped_weight = _ordered_sums(fill, weight)
+    return filled, capped_weight, count, 0.0 if total is None else _ordered_sum(total)
 
 
 @njit(**_HELPER)
@@ -390,9 +428,14 @@ def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
     if sampled:
         level = _sample_level(q, w, capacity, sq, sw)
         fill, weight, count, total = _fill(q, w, level, lane_a, lane_b, lane_c)
+        lowest = np.nan  # the lowest level, capacity / Σ w, when it is needed
     else:
         level = 0.0
-        total = _ordered_sum(q)
+        if w is None:
+            total, all_weight = _ordered_sum(q), float(q.size)
+        else:
+            total, all_weight = _ordered_sums(q, w)
+        lowest = capacity / all_weight
     if total <= capacity:
         return np.inf, False
     if capacity <= 0.0:
@@ -407,7 +450,7 @@ def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
             if moved <= _FEW_MOVED and _serve(q, w, level, out) == count:
                 return level, True
         else:
-            level = _lowest_level(q, w, capacity)
+            level = lowest if lowest == lowest else _lowest_level(q, w, capacity)
         before = count
         fill, weight, count, _ = _fill(q, w, level, lane_a, lane_b, None)
         if count == before and weight > 0.0:
@@ -416,7 +459,7 @@ def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
     if weight > 0.0:
         level = min(level, level + (capacity - fill) / weight)
     else:
-        level = _lowest_level(q, w, capacity)
+        level = lowest if lowest == lowest else _lowest_level(q, w, capacity)
     k, settled, kept = _settle(q, w, q.size, level, sq, sw)
     if w is None:
         return _newton(sq[:k], None, capacity - settled, 0.0, kept, sq, sw), False
@@ -425,60 +468,53 @@ def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
 
 @njit(inline="always", **_HELPER)
 def _cut_terms(q, p, i, pivot):
-    """Order i's units if its priority is below ``pivot`` (else 0), its units if its
-    priority is ``pivot`` (else 0), and whether it is."""
+    """Order i's units if its priority is below ``pivot`` (else 0), and its units if its
+    priority is ``pivot`` (else 0)."""
     x = q[i]
     r = p[i]
-    return x if r < pivot else 0.0, x if r == pivot else 0.0, r == pivot
+    return x if r < pivot else 0.0, x if r == pivot else 0.0
 
 
 @njit(**_HELPER)
 def _short_cut_sums(q, p, m, pivot):
-    """Units of the first ``m`` orders with priority p < pivot and with p == pivot, and
-    the number of the latter, for m < _PACKED_BELOW."""
+    """Units of the first ``m`` orders with priority p < pivot and with p == pivot, for
+    m < _PACKED_BELOW."""
     under = 0.0
     group = 0.0
-    members = 0
     for i in range(m):
-        below, at, member = _cut_terms(q, p, i, pivot)
+        below, at = _cut_terms(q, p, i, pivot)
         under += below
         group += at
-        members += member
-    return under, group, members
+    return under, group
 
 
-@njit(**_HELPER)
+@njit(inline="always", **_HELPER)
 def _cut_sums(q, p, m, pivot, below, at):
     """:func:`_short_cut_sums` in lanes (``below`` and ``at`` are scratch; order i adds
     to lane i mod _LANES), for m ≥ _LANES, in a pass like :func:`_fill`'s."""
-    members = 0
     for j in range(min(m, _LANES)):  # the first orders set the lanes
-        below[j], at[j], member = _cut_terms(q, p, j, pivot)
-        members += member
+        below[j], at[j] = _cut_terms(q, p, j, pivot)
     rest_q = q[_LANES:m]
     rest_p = p[_LANES:m]
     n = rest_q.size
     pairs = n - n % (2 * _LANES)
     for start in range(0, pairs, 2 * _LANES):
         for j in range(_LANES):  # two orders a lane, as in _fill
-            under, group, member = _cut_terms(rest_q, rest_p, start + j, pivot)
-            under2, group2, member2 = _cut_terms(rest_q, rest_p, start + _LANES + j, pivot)
+            under, group = _cut_terms(rest_q, rest_p, start + j, pivot)
+            under2, group2 = _cut_terms(rest_q, rest_p, start + _LANES + j, pivot)
             below[j] = (below[j] + under) + under2
             at[j] = (at[j] + group) + group2
-            members += member + member2
     whole = n - n % _LANES
     for start in range(pairs, whole, _LANES):
         for j in range(_LANES):  # a trip count the compiler knows, and vectorises
-            under, group, member = _cut_terms(rest_q, rest_p, start + j, pivot)
+            under, group = _cut_terms(rest_q, rest_p, start + j, pivot)
             below[j] += under
             at[j] += group
-            members += member
     for j in range(n - whole):
-        under, group, member = _cut_terms(rest_q, rest_p, whole + j, pivot)
+        under, group = _cut_terms(rest_q, rest_p, whole + j, pivot)
         below[j] += under
         at[j] += group
-        members += member
-    return _ordered_sum(below), _ordered_sum(at), members
+    return _ordered_sum(below), _ordered_sum(at)
 
 
 @njit(**_HELPER)
@@ -535,8 +571,7 @@ def _nearest_inside(sample, low, high, down):
 
 @njit(**_HELPER)
 def _priority_cut(q, p, capacity, total, sq, sp, below, at):
-    """The priority number served in part, the units it gets, and its orders' units
-    and number.
+    """The priority number served in part, the units it gets, and its orders' units.
 
     A selection, not a sort: try a pivot priority in a pass over the book, which
     brackets the cut more narrowly, until one is the cut. The first tries pass over
@@ -556,10 +591,10 @@ def _priority_cut(q, p, capacity, total, sq, sp, below, at):
     if m >= _CUT_SAMPLED_FROM:
         lo, pivot, hi = _sampled_pivots(q, p, capacity / total, sq, sp)
         for _ in range(2):  # the sample's cut, then its neighbour on the cut's side
-            under, group, members = _cut_sums(q, p, m, pivot, below, at)
+            under, group = _cut_sums(q, p, m, pivot, below, at)
             low, high, passed, hit = _narrow(under, group, left, pivot, low, high, passed)
             if hit:
-                return pivot, left - under, group, members
+                return pivot, left - under, group
             pivot = hi if pivot == low else lo
             if not low < pivot < high:
                 break
@@ -567,10 +602,10 @@ def _priority_cut(q, p, capacity, total, sq, sp, below, at):
         pivot = _quantile_pivot(p, capacity / total, sp)
         j = 0  # the orders before j lie outside the bracket
         for _ in range(_CUT_TRIES):
-            under, group, members = _cut_sums(q, p, m, pivot, below, at)
+            under, group = _cut_sums(q, p, m, pivot, below, at)
             low, high, passed, hit = _narrow(under, group, left, pivot, low, high, passed)
             if hit:
-                return pivot, left - under, group, members
+                return pivot, left - under, group
             pivot = _nearest_inside(sp, low, high, pivot == high)
             if pivot != pivot:  # none of the sample's: the next of the book's own
                 while j < m and not low < p[j] < high:
@@ -585,18 +620,18 @@ def _priority_cut(q, p, capacity, total, sq, sp, below, at):
     while m > 0:
         pivot = _median3(p[0], p[m // 2], p[m - 1])
         if m < _PACKED_BELOW:
-            under, group, members = _short_cut_sums(q, p, m, pivot)
+            under, group = _short_cut_sums(q, p, m, pivot)
         else:
-            under, group, members = _cut_sums(q, p, m, pivot, below, at)
+            under, group = _cut_sums(q, p, m, pivot, below, at)
         # The packed orders hold no units at or below ``low``: the side passed leaves them.
         low, high, passed, hit = _narrow(under, group, left, pivot, low, high, 0.0)
         if hit:
-            return pivot, left - under, group, members
+            return pivot, left - under, group
         left -= passed
         m = _keep_between(q, p, m, low, high, sq, sp)
         q = sq
         p = sp
-    return np.inf, 0.0, 1.0, 0
+    return np.inf, 0.0, 1.0
 
 
 @njit(**_HELPER)
@@ -656,6 +691,24 @@ def _sampled_pivots(q, p, share, sq, sp):
 
 
 @njit(**_HELPER)
+def _serve_priority(q, p, cut, left, group, out):
+    """Allocate the book: out = q for the orders with priority p < cut, q · left / group
+    for those at the cut (``group`` is their units), 0 above it. A lone order at the cut
+    gets ``left`` itself, exactly."""
+    fraction = left / group
+    members = 0
+    for i in range(q.size):
+        r = p[i]
+        out[i] = q[i] * (fraction if r == cut else (1.0 if r < cut else 0.0))
+        members += r == cut
+    if members == 1:
+        for i in range(q.size):
+            if p[i] == cut:
+                out[i] = left
+                break
+
+
+@njit(**_HELPER)
 def _short_priority_cut(q, p, capacity):
     """:func:`_priority_cut` for a book shorter than _PACKED_BELOW: serve the priority
     levels one by one, each found by a pass over the book."""
@@ -676,7 +729,7 @@ def _short_priority_cut(q, p, capacity):
                     group += q[j]
                     members += 1
         if members == 0 or group > left:
-            return cut, left, group if members else 1.0, members
+            return cut, left, group if members else 1.0
         left -= group
         served = cut
 
@@ -766,21 +819,13 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, 
             p = priority[a:b]
             total = _ordered_sum(q)
             if total <= capacity[s]:
-                cut, left, group, members = np.inf, 0.0, 1.0, 0  # all are served
+                cut, left, group = np.inf, 0.0, 1.0  # all are served
             elif b - a < _PACKED_BELOW:
-                cut, left, group, members = _short_priority_cut(q, p, capacity[s])
+                cut, left, group = _short_priority_cut(q, p, capacity[s])
             else:
-                cut, left, group, members = _priority_cut(q, p, capacity[s], total, sq, sw,
-                                                          lane_a, lane_b)
-            fraction = left / group
-            for i in range(b - a):
-                r = p[i]
-                o[i] = q[i] * (fraction if r == cut else (1.0 if r < cut else 0.0))
-            if members == 1:  # exact: a lone order at the cut takes what is left
-                for i in range(b - a):
-                    if p[i] == cut:
-                        o[i] = left
-                        break
+                cut, left, group = _priority_cut(q, p, capacity[s], total, sq, sw, lane_a,
+                                                 lane_b)
+            _serve_priority(q, p, cut, left, group, o)
 
 
 def packed_size(indptr) -> int:
