@@ -117,23 +117,33 @@ _HELPER = {"cache": True, "nogil": True, "error_model": "numpy", "_nrt": False}
 """Options of the kernel and of every function it calls: no runtime, no reference counts."""
 
 
+_NO_SUMS = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+"""Eight interleaved partial sums, before the first element."""
+
+
+@njit(inline="always", **_HELPER)
+def _add_eight(sums, x, i):
+    """The eight partial sums plus x[i], …, x[i + 7], one each."""
+    return (sums[0] + x[i], sums[1] + x[i + 1], sums[2] + x[i + 2], sums[3] + x[i + 3],
+            sums[4] + x[i + 4], sums[5] + x[i + 5], sums[6] + x[i + 6], sums[7] + x[i + 7])
+
+
+@njit(inline="always", **_HELPER)
+def _tree(sums):
+    """The eight partial sums added in a fixed tree."""
+    return ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]))
+
+
 @njit(**_HELPER)
 def _ordered_sum(x: np.ndarray) -> float:
     """Sum in a fixed order: eight interleaved partial sums, a fixed tree, a tail."""
     n = x.size
-    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+    sums = _NO_SUMS
     i = 0
     while i + 8 <= n:
-        a0 += x[i]
-        a1 += x[i + 1]
-        a2 += x[i + 2]
-        a3 += x[i + 3]
-        a4 += x[i + 4]
-        a5 += x[i + 5]
-        a6 += x[i + 6]
-        a7 += x[i + 7]
+        sums = _add_eight(sums, x, i)
         i += 8
-    total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+    total = _tree(sums)
     while i < n:
         total += x[i]
         i += 1
@@ -145,29 +155,14 @@ def _ordered_sums(q, w):
     """:func:`_ordered_sum` of ``q`` and of ``w`` (as long as ``q``) in one pass, their
     additions interleaved (each sum's own order unchanged)."""
     n = q.size
-    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
-    b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = 0.0
+    q_sums = w_sums = _NO_SUMS
     i = 0
     while i + 8 <= n:
-        a0 += q[i]
-        a1 += q[i + 1]
-        a2 += q[i + 2]
-        a3 += q[i + 3]
-        a4 += q[i + 4]
-        a5 += q[i + 5]
-        a6 += q[i + 6]
-        a7 += q[i + 7]
-        b0 += w[i]
-        b1 += w[i + 1]
-        b2 += w[i + 2]
-        b3 += w[i + 3]
-        b4 += w[i + 4]
-        b5 += w[i + 5]
-        b6 += w[i + 6]
-        b7 += w[i + 7]
+        q_sums = _add_eight(q_sums, q, i)
+        w_sums = _add_eight(w_sums, w, i)
         i += 8
-    total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
-    weight = ((b0 + b1) + (b2 + b3)) + ((b4 + b5) + (b6 + b7))
+    total = _tree(q_sums)
+    weight = _tree(w_sums)
     while i < n:
         total += q[i]
         weight += w[i]
