@@ -583,24 +583,25 @@ def _priority_cut(q, p, capacity, total, sq, sp, below, at):
     m = q.size
     low, high = -np.inf, np.inf  # the cut lies strictly between them
     passed = 0.0  # units at or below ``low``
-    if m >= _CUT_SAMPLED_FROM:
+    sampled = m >= _CUT_SAMPLED_FROM
+    if sampled:  # the sample's cut, then its neighbour on the cut's side
         lo, pivot, hi = _sampled_pivots(q, p, capacity / total, sq, sp)
-        for _ in range(2):  # the sample's cut, then its neighbour on the cut's side
-            under, group = _cut_sums(q, p, m, pivot, below, at)
-            low, high, passed, hit = _narrow(under, group, left, pivot, low, high, passed)
-            if hit:
-                return pivot, left - under, group
+        tries = 2
+    else:
+        lo = hi = 0.0
+        pivot = _quantile_pivot(p, capacity / total, sp)
+        tries = _CUT_TRIES
+    j = 0  # the orders before j lie outside the bracket
+    for _ in range(tries):
+        under, group = _cut_sums(q, p, m, pivot, below, at)
+        low, high, passed, hit = _narrow(under, group, left, pivot, low, high, passed)
+        if hit:
+            return pivot, left - under, group
+        if sampled:
             pivot = hi if pivot == low else lo
             if not low < pivot < high:
                 break
-    else:
-        pivot = _quantile_pivot(p, capacity / total, sp)
-        j = 0  # the orders before j lie outside the bracket
-        for _ in range(_CUT_TRIES):
-            under, group = _cut_sums(q, p, m, pivot, below, at)
-            low, high, passed, hit = _narrow(under, group, left, pivot, low, high, passed)
-            if hit:
-                return pivot, left - under, group
+        else:
             pivot = _nearest_inside(sp, low, high, pivot == high)
             if pivot != pivot:  # none of the sample's: the next of the book's own
                 while j < m and not low < p[j] < high:

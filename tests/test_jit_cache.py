@@ -77,8 +77,9 @@ def test_cache_miss_compiles_then_a_fresh_process_loads_without_compiler(tmp_pat
 
 
 def test_fresh_process_allocates_without_compiler_then_still_compiles_new_code():
-    """The public wrapper and the model's bound kernel, from the warm cache; then a new
-    function that needs numba's runtime and BLAS compiles in the same process."""
+    """The public wrapper and the model's bound kernel, from the warm cache, and the
+    kernel's own error; then a new function that needs numba's runtime and BLAS compiles
+    in the same process."""
     capacity, indptr, quantity = [6.0, 2.0], [0, 3, 5], [1.0, 4.0, 7.0, 2.0, 2.0]
     priority = [2.0, 1.0, 0.0, 0.0, 1.0]
     expected = {rule: allocate(capacity, indptr, quantity, rule=rule, priority=priority,
@@ -97,6 +98,12 @@ def test_fresh_process_allocates_without_compiler_then_still_compiles_new_code()
         bound = BoundKernel({indptr!r}, "lexicographic", np.array({priority!r}))
         bound.capacity[:], bound.quantity[:] = args[0], args[2]
         bound()
+        from abm.allocation import allocate_packed
+        try:
+            allocate_packed(bound.args[0][:-1], bound.args[1], bound.args[2])
+            error = None
+        except ValueError as raised:
+            error = str(raised)
         compiler = {_COMPILER_MODULE!r} in sys.modules or "scipy.linalg" in sys.modules
         from numba import njit
 
@@ -105,8 +112,9 @@ def test_fresh_process_allocates_without_compiler_then_still_compiles_new_code()
             x = np.ones(n)
             return np.dot(x, x)
 
-        print(json.dumps({{"out": out, "bound": bound.out.tolist(), "compiler": compiler,
-                          "norm2": norm2(4)}}))
+        print(json.dumps({{"out": out, "bound": bound.out.tolist(), "error": error,
+                          "compiler": compiler, "norm2": norm2(4)}}))
     """)
     assert got == {"out": expected, "bound": bound.out.tolist(), "compiler": False,
+                   "error": "scratch holds fewer than scratch_size(indptr) elements",
                    "norm2": 4.0}
