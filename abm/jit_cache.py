@@ -15,19 +15,32 @@ It takes only functions jitted with ``_nrt=False`` and without ``parallel``, whi
 safe. On a cache miss it refreshes, and numba compiles as usual. Any later compilation in the
 process sets the compiler up itself: numba's compiler refreshes at its start.
 
-This relies on numba's ``FunctionCache`` and on ``Dispatcher._cache``, which are not public
-API. When either is missing, the function is left as it is: it still loads and calls, only
+This relies on numba's ``FunctionCache`` (its ``_load_overload`` and
+``_guard_against_spurious_io_errors``) and on ``Dispatcher._cache``, which are not public API.
+When any of them is missing, the function is left as it is: it still loads and calls, only
 more slowly. :func:`loads_without_compiler` reports whether the faster path is in place, and
 the tests check that it is.
 """
 
 from __future__ import annotations
 
-from numba.core.caching import FunctionCache
 from numba.core.dispatcher import Dispatcher
 
+try:
+    from numba.core.caching import FunctionCache
+except ImportError:  # a numba without it: every function keeps numba's own loader
+    FunctionCache = None
 
-class _CompilerFreeCache(FunctionCache):
+_INTERNALS = ("_load_overload", "_guard_against_spurious_io_errors")
+"""The private methods of numba's ``FunctionCache`` that the compiler-free loader calls."""
+
+
+def _numba_has_internals() -> bool:
+    """Whether this numba has the internals the compiler-free loader relies on."""
+    return FunctionCache is not None and all(hasattr(FunctionCache, name) for name in _INTERNALS)
+
+
+class _CompilerFreeCache(FunctionCache or object):
     """Numba's cache of one function; loading from it skips the compiler's refresh."""
 
     def load_overload(self, sig, target_context):
@@ -47,7 +60,8 @@ def load_without_compiler(dispatcher):
 
     Raises ``ValueError`` for a function that uses numba's runtime or ``parallel``, whose
     cached code needs the compiler set up. Functions left plain Python (``NUMBA_DISABLE_JIT``)
-    or jitted without ``cache=True`` are returned unchanged.
+    or jitted without ``cache=True``, and every function under a numba without the internals
+    this relies on, are returned unchanged.
     """
     if not isinstance(dispatcher, Dispatcher):
         return dispatcher
@@ -58,7 +72,7 @@ def load_without_compiler(dispatcher):
             f"load_without_compiler({dispatcher.py_func.__qualname__}): expected a function "
             f"jitted with _nrt=False and without parallel, got _nrt={runtime!r}, "
             f"parallel={parallel!r}")
-    if isinstance(getattr(dispatcher, "_cache", None), FunctionCache):
+    if _numba_has_internals() and isinstance(getattr(dispatcher, "_cache", None), FunctionCache):
         dispatcher._cache = _CompilerFreeCache(dispatcher.py_func)
     return dispatcher
 

@@ -58,6 +58,23 @@ def test_refuses_functions_whose_cached_code_needs_the_compiler(options, named):
         load_without_compiler(njit(**options)(needs_compiler))
 
 
+def test_a_numba_without_the_internals_keeps_its_own_loader(monkeypatch):
+    """Should a numba release drop what the loader relies on, functions keep numba's own
+    loader (slower, not broken) instead of failing at their first call."""
+    from abm import jit_cache
+
+    monkeypatch.setattr(jit_cache, "_INTERNALS", ("_a_method_numba_does_not_have",))
+
+    def kept(x, out):
+        out[0] = x[0]
+
+    dispatcher = load_without_compiler(njit(cache=True, _nrt=False)(kept))
+    assert not loads_without_compiler(dispatcher)
+    out = np.zeros(1)
+    dispatcher(np.array([3.0]), out)
+    assert out[0] == 3.0
+
+
 def test_cache_miss_compiles_then_a_fresh_process_loads_without_compiler(tmp_path):
     (tmp_path / "tiny.py").write_text(_TINY)
     code = f"""
