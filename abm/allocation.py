@@ -404,6 +404,22 @@ def _lowest_level(q, w, capacity):
 
 
 @njit(**_HELPER)
+def _likely_level(total, all_weight, capacity, lowest):
+    """A first guess at the water level of a book of Σ q = ``total`` and Σ w =
+    ``all_weight`` for ``capacity`` < ``total``: the level if the orders' ratios q / w
+    were exponentially distributed (weighted by w) with their mean, Σ q / Σ w, the
+    distribution of largest entropy given that mean, which solves Σ min(q, level · w) =
+    capacity as -Σq / Σw · ln(1 - capacity / Σq). At least ``lowest`` (= capacity / Σ w).
+
+    A guess, not a bound: Newton's iteration is exact from any start, and a start near
+    the level saves passes (on books of 100 exponential orders at half their sum, 2.1
+    passes instead of 2.7 from ``lowest``; on ratios all alike, 0.2 more).
+    """
+    guess = -total / all_weight * np.log1p(-capacity / total)
+    return guess if guess > lowest else lowest
+
+
+@njit(**_HELPER)
 def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
     """The level solving Σ min(q, level · w) = capacity; inf when Σ q ≤ capacity. Also
     whether the book is allocated at it already (in ``out``, by :func:`_serve`).
@@ -414,10 +430,11 @@ def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
     as the step before (after a step that moved few orders, allocating the book at the
     new level counts them, and it is done if they are the same). A
     book of _SAMPLED_FROM orders or more starts from the level of a sample, its first
-    pass also taking Σ q; a shorter one starts from the lowest level, capacity / Σ w.
-    After _FULL_PASSES passes the orders still in play are packed.
+    pass also taking Σ q; a shorter one from :func:`_likely_level`, after a pass that
+    sums q and w. A step from above that lands under the lowest level, capacity / Σ w,
+    is raised to it. After _FULL_PASSES passes the orders still in play are packed.
     """
-    fill = weight = 0.0  # no pass yet: the loop's first pass is at the lowest level
+    fill = weight = 0.0  # no pass yet: the loop's first pass is at ``level``
     count = 0
     sampled = q.size >= _SAMPLED_FROM
     if sampled:
@@ -425,12 +442,12 @@ def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
         fill, weight, count, total = _fill(q, w, level, lane_a, lane_b, lane_c)
         lowest = np.nan  # the lowest level, capacity / Σ w, when it is needed
     else:
-        level = 0.0
         if w is None:
             total, all_weight = _ordered_sum(q), float(q.size)
         else:
             total, all_weight = _ordered_sums(q, w)
         lowest = capacity / all_weight
+        level = _likely_level(total, all_weight, capacity, lowest)
     if total <= capacity:
         return np.inf, False
     if capacity <= 0.0:
@@ -439,12 +456,16 @@ def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
     # One fill in the loop, not one before it too: each is compiled inline, 4 loops.
     for k in range(_FULL_PASSES if sampled else _FULL_PASSES + 1):
         if weight > 0.0:
+            above = fill > capacity
             level += (capacity - fill) / weight
+            if above:  # a step from above: not a likely exact one
+                moved = q.size
+                level = max(level, lowest) if lowest == lowest else level
             # After a step that moved few orders this one is likely exact: allocate at
             # it, and count (a cheaper pass than the fill).
             if moved <= _FEW_MOVED and _serve(q, w, level, out) == count:
                 return level, True
-        else:
+        elif k > 0 or sampled:  # nothing capped: the level is under the last one tried
             level = lowest if lowest == lowest else _lowest_level(q, w, capacity)
         before = count
         fill, weight, count, _ = _fill(q, w, level, lane_a, lane_b, None)

@@ -15,6 +15,7 @@ from abm.allocation import (
     _QUANTILE_SAMPLE,
     _SAMPLED_FROM,
     RULES,
+    _likely_level,
     allocate,
     allocate_batch,
     allocate_unchecked,
@@ -234,6 +235,33 @@ def test_water_filling_worst_case_is_exact_and_not_quadratic():
     weight = np.linspace(1.0, 2.0, n)
     alloc = allocate(capacity, indptr, quantity, rule="turn_and_earn", weight=weight)
     check_allocation_contract(capacity, indptr, quantity, alloc)
+
+
+GUESS_ABOVE = {
+    # 39 orders at ratio 1 and one of 1 000 (capacity 30): capped at 0.761, the level 0.75.
+    "uniform": ([1.0] * 39 + [1000.0], [1.0] * 40, 30.0),
+    # 39 orders at ratio 0.9 and one of 1 000 with weight 0.01: from the guess, 1.62, a
+    # Newton step lands at -110, under the lowest level 0.872, which is the level.
+    "turn_and_earn": ([0.9] * 39 + [10.0], [1.0] * 39 + [0.01], 34.0),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(GUESS_ABOVE))
+def test_water_filling_exact_from_a_first_guess_above_the_level(rule):
+    """A book of _PACKED_BELOW orders or more starts Newton's iteration from a guess
+    (:func:`abm.allocation._likely_level`); on these books it is above the level, so the
+    first step comes down from above (and on the second is raised to capacity / Σ w)."""
+    quantity, weight, capacity = (np.array(x) for x in GUESS_ABOVE[rule])
+    assert quantity.size >= _PACKED_BELOW
+    lowest = capacity / weight.sum()
+    guess = _likely_level(quantity.sum(), weight.sum(), float(capacity), lowest)
+    assert np.minimum(quantity, guess * weight).sum() > capacity  # the guess is above
+    extra = {"weight": weight} if rule == "turn_and_earn" else {}
+    alloc = allocate([capacity], [0, quantity.size], quantity, rule=rule, **extra)
+    expected = allocation_reference.allocate([capacity], [0, quantity.size], quantity,
+                                             rule=rule, **extra)
+    np.testing.assert_allclose(alloc, expected, rtol=1e-12)
+    assert alloc.sum() == pytest.approx(capacity, rel=1e-12)
 
 
 def test_deterministic_bitwise():
