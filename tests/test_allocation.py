@@ -238,10 +238,12 @@ def test_water_filling_worst_case_is_exact_and_not_quadratic():
 
 
 GUESS_ABOVE = {
-    # 39 orders at ratio 1 and one of 1 000 (capacity 30): capped at 0.761, the level 0.75.
+    # 39 orders of ratio 1 and one of ratio 1 000, capacity 30: the guess is 0.761, the
+    # level 0.75.
     "uniform": ([1.0] * 39 + [1000.0], [1.0] * 40, 30.0),
-    # 39 orders at ratio 0.9 and one of 1 000 with weight 0.01: from the guess, 1.62, a
-    # Newton step lands at -110, under the lowest level 0.872, which is the level.
+    # 39 orders of ratio 0.9 and one of ratio 1 000 (weight 0.01), capacity 34: from the
+    # guess, 1.62, a Newton step lands at -110, under the lowest level, 0.872, which is
+    # the level.
     "turn_and_earn": ([0.9] * 39 + [10.0], [1.0] * 39 + [0.01], 34.0),
 }
 
@@ -249,13 +251,17 @@ GUESS_ABOVE = {
 @pytest.mark.parametrize("rule", sorted(GUESS_ABOVE))
 def test_water_filling_exact_from_a_first_guess_above_the_level(rule):
     """A book of _PACKED_BELOW orders or more starts Newton's iteration from a guess
-    (:func:`abm.allocation._likely_level`); on these books it is above the level, so the
-    first step comes down from above (and on the second is raised to capacity / Σ w)."""
+    (:func:`abm.allocation._likely_level`). On these books the guess is above the level,
+    so the first step comes down from above; on the turn_and_earn one that step lands
+    under capacity / Σ w and is raised to it."""
     quantity, weight, capacity = (np.array(x) for x in GUESS_ABOVE[rule])
     assert quantity.size >= _PACKED_BELOW
     lowest = capacity / weight.sum()
     guess = _likely_level(quantity.sum(), weight.sum(), float(capacity), lowest)
-    assert np.minimum(quantity, guess * weight).sum() > capacity  # the guess is above
+    fill = np.minimum(quantity, guess * weight).sum()
+    assert fill > capacity  # the guess is above the level
+    step = guess + (capacity - fill) / weight[quantity >= guess * weight].sum()
+    assert (step < lowest) == (rule == "turn_and_earn")
     extra = {"weight": weight} if rule == "turn_and_earn" else {}
     alloc = allocate([capacity], [0, quantity.size], quantity, rule=rule, **extra)
     expected = allocation_reference.allocate([capacity], [0, quantity.size], quantity,
