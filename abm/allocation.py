@@ -464,7 +464,8 @@ def _water_level(q, w, capacity, out, sq, sw, lane_a, lane_b, lane_c):
             level += (capacity - fill) / weight
             if above:  # a step from above: not a likely exact one
                 moved = q.size
-                level = max(level, lowest) if lowest == lowest else level
+                if level < lowest:  # never true while lowest is unknown (nan)
+                    level = lowest
             # After a step that moved few orders this one is likely exact: allocate at
             # it, and count (a cheaper pass than the fill).
             if moved <= _FEW_MOVED and _serve(q, w, level, out) == count:

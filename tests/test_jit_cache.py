@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from abm import allocation
+from abm import allocation, jit_cache
 from abm.allocation import RULES, allocate
 from abm.allocation_bound import BoundKernel
 from abm.jit_cache import load_without_compiler, loads_without_compiler
@@ -61,8 +61,6 @@ def test_refuses_functions_whose_cached_code_needs_the_compiler(options, named):
 def test_a_numba_without_the_internals_keeps_its_own_loader(monkeypatch):
     """Should a numba release drop what the loader relies on, functions keep numba's own
     loader (slower, not broken) instead of failing at their first call."""
-    from abm import jit_cache
-
     monkeypatch.setattr(jit_cache, "_INTERNALS", ("_a_method_numba_does_not_have",))
 
     def kept(x, out):
