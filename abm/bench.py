@@ -79,9 +79,12 @@ SMALL_SUPPLIERS = (10, 100)
 """Numbers of suppliers with ``--small``."""
 WORST_SUPPLIERS = (10, 100)
 """Numbers of suppliers of the water-filling worst cases."""
-CALL_SIZES = ((10, 1), (20, 3), (100, 10), (1_000, 1), (1_000, 3), (1_000, 10))
+CALL_SIZES = ((10, 1), (20, 3), (100, 10), (1_000, 1), (1_000, 3), (1_000, 10), (1_000, 32),
+              (1_000, 100), (1_000, 1_000))
 """(orders, suppliers) of the per-call timings; (20, 3) is the size of the baseline model's
-largest call (its buyers' order lines on three distributors)."""
+largest call (its buyers' order lines on three distributors). At E = 1 000 they run from
+one book of 1 000 orders to 1 000 books of one, through books of 31 (the longest a
+short-book path takes) and of 10."""
 CALL_BOOKS = 16
 """Random problems of each per-call size, called in turn: the time is their mean, not one
 draw's (on one supplier of 1 000 orders turn_and_earn makes 6 passes over most books and 8

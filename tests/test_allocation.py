@@ -201,6 +201,42 @@ def test_integer_input_ships_exactly(rule, problem):
             assert np.array_equal(alloc[a:b], quantity[a:b])
 
 
+_CAPACITY_NEAR = {
+    "equal": lambda x, u: x,
+    "just under": lambda x, u: np.nextafter(x, 0.0),
+    "just over": lambda x, u: np.nextafter(x, np.inf),
+    "zero": lambda x, u: 0.0,
+    "negative zero": lambda x, u: -0.0,
+    "share": lambda x, u: x * u,
+}
+"""Capacities of a one-order book, from its order's units x and a draw u in [0, 1.5]."""
+
+
+@pytest.mark.parametrize("rule", RULES)
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_one_order_books_get_what_the_general_path_gives_bit_for_bit(rule, data):
+    """A book of one order takes a shortcut; beside an order of zero units (another
+    priority), which changes nothing, the same order takes the rule's general path. The
+    two agree bit for bit, with capacities at, just under and just over the order, and
+    zero of either sign."""
+    n = data.draw(st.integers(1, 6))
+    units = st.one_of(st.floats(0.0, 1e6), st.sampled_from([0.0, 1e-300, 3.0, 1e300]))
+    quantity = np.array(data.draw(st.lists(units, min_size=n, max_size=n)))
+    near = data.draw(st.lists(st.sampled_from(sorted(_CAPACITY_NEAR)), min_size=n, max_size=n))
+    share = data.draw(st.lists(st.floats(0.0, 1.5), min_size=n, max_size=n))
+    capacity = np.array([_CAPACITY_NEAR[k](x, u)
+                         for k, x, u in zip(near, quantity, share, strict=True)])
+    weight = np.array(data.draw(st.lists(st.floats(0.01, 100.0), min_size=2 * n, max_size=2 * n)))
+    priority = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), float)
+    alone = allocate(capacity, np.arange(n + 1), quantity, rule=rule, priority=priority,
+                     weight=weight[:n])
+    padded = allocate(capacity, 2 * np.arange(n + 1), np.ravel(np.c_[quantity, np.zeros(n)]),
+                      rule=rule, priority=np.ravel(np.c_[priority, priority + 1]),
+                      weight=np.ravel(np.c_[weight[:n], weight[n:]]))
+    assert alone.tobytes() == padded[::2].tobytes(), (alone, padded[::2])
+
+
 @settings(max_examples=100, deadline=None)
 @given(problem=problems(integer=True))
 def test_lexicographic_with_distinct_priorities_is_exact_on_integers(problem):
