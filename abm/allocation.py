@@ -76,27 +76,29 @@ PROPORTIONAL, UNIFORM, LEXICOGRAPHIC, TURN_AND_EARN = (RULES[name] for name in R
 # take arrays and views of them, not create or return one. Being free of the runtime
 # also lets the functions called from Python load from numba's cache without numba
 # setting up its compiler (abm.jit_cache): half of a fresh process's import and first
-# call. The water-filling's repeated pass (_fill) and its short-book steps
-# (_packed_level, _settle) are inlined, so that each compiles for its weights.
+# call. The water-filling's repeated passes (_fill, _short_sums) and its steps on packed
+# orders (_packed_level, _settle) are inlined, so that each compiles for its weights.
 #
 # Sums the compiler may vectorise run in _LANES lanes (lane j adds elements j,
 # j + _LANES, …), then the lanes are summed in a fixed order: no sum is ever
 # reassociated, so the result does not depend on the machine's vector width.
 _LANES = 32
-# Water-filling: a book shorter than _PACKED_BELOW orders runs Newton's iteration on
-# packed orders; a book of at least _SAMPLED_FROM orders starts it from the level of
-# a strided sample of _SAMPLE orders, and its first pass also sums the book; a step
-# after one that capped or settled at most _FEW_MOVED orders first allocates the book
-# at its level and counts the orders it caps, which ends it, allocated, in a cheaper
-# pass when it is exact (the usual last step);
-# after _FULL_PASSES passes over the whole book the orders still in play are packed,
-# and a step that settles fewer than 1/_SLOW_SHRINK of them is followed by a pivot
-# split: no input makes it quadratic. The lexicographic cut of a book shorter than
-# _PACKED_BELOW serves its priority levels one pass each; a book of at least
+# Water-filling: a book shorter than _PACKED_BELOW orders runs Newton's iteration in
+# whole passes without a branch per order, the first _SHORT_STEPS steps before it
+# allocates the book at a level and counts the orders it caps (_short_level); a book of
+# at least _SAMPLED_FROM orders starts it from the level of a strided sample of _SAMPLE
+# orders, and its first pass also sums the book; a step after one that capped or settled
+# at most _FEW_MOVED orders first allocates the book at its level and counts the orders
+# it caps, which ends it, allocated, in a cheaper pass when it is exact (the usual last
+# step); after _FULL_PASSES passes over the whole book the orders still in play are
+# packed, and a step that settles fewer than 1/_SLOW_SHRINK of them is followed by a
+# pivot split: no input makes it quadratic. The lexicographic cut of a book shorter than
+# _PACKED_BELOW is found by a walk over its priorities, a pass without a branch per
+# order each (_short_cut); a book of at least
 # _CUT_SAMPLED_FROM orders first tries the cut of a strided sample of _CUT_SAMPLE
 # orders, then the sample's next priority towards the book's cut: with a few priority
-# classes one of them is usually the cut (one or two passes, nothing packed). A book
-# in between tries up to _CUT_TRIES priorities before it packs any: first the one the
+# classes one of them is usually the cut (one or two passes, nothing packed). A book in
+# between tries up to _CUT_TRIES priorities before it packs any: first the one the
 # capacity's share of the way up the sorted priorities of _QUANTILE_SAMPLE of its
 # orders, then the sample's next towards the cut, then the first of its orders found
 # between those tried (a scan that stops early).
@@ -111,6 +113,7 @@ _CUT_SAMPLE = 32
 _CUT_SAMPLED_FROM = 8 * _CUT_SAMPLE
 _CUT_TRIES = 4
 _QUANTILE_SAMPLE = 9
+_SHORT_STEPS = 1
 # A lane pass (_fill, _cut_sums) sets every lane from a book's first _LANES orders.
 assert _PACKED_BELOW >= _LANES, "lane passes need books of at least _LANES orders"
 
@@ -379,6 +382,98 @@ def _packed_level(q, w, capacity, sq, sw):
     if w is None:
         return _newton(q, None, capacity, 0.0, float(q.size), sq, None)
     return _newton(q, w, capacity, 0.0, _ordered_sum(w), sq, sw)
+
+
+@njit(inline="always", **_HELPER)
+def _short_terms(q, w, level, i):
+    """Order i's terms of :func:`_short_sums`: its fill min(q, level · w), whether the level
+    caps it (q ≥ level · w), its units, its weight if capped (else 0) and its weight."""
+    x = q[i]
+    y = 1.0 if w is None else w[i]
+    t = level if w is None else level * y
+    # A minimum and a select the compiler turns into a mask, no branch: a branch here is
+    # mispredicted on about a third of the orders, which made Newton's steps on packed
+    # orders 2-3 times slower. (x if x < t else 0.0, for the units not capped, compiled to
+    # a branch, and so did other spellings of it.)
+    return x if x < t else t, x >= t, x, 0.0 if x < t else y, y
+
+
+@njit(inline="always", **_HELPER)
+def _short_sums(q, w, level):
+    """A short book's fill Σ min(q, level · w), the weight and the number of the orders the
+    level caps (q ≥ level · w), Σ q and Σ w, in one pass with no branch per order (``w``
+    None: unit weights). Even and odd orders add to separate sums (joined at the end, a
+    fixed order), which halves the chain of dependent additions."""
+    fill = fill_odd = total = total_odd = weight = weight_odd = all_weight = all_odd = 0.0
+    count = 0
+    n = q.size
+    for j in range(n // 2):  # j, not a stepped range: it is known not to be negative
+        f, capped, x, g, y = _short_terms(q, w, level, 2 * j)
+        f2, capped2, x2, g2, y2 = _short_terms(q, w, level, 2 * j + 1)
+        fill += f
+        fill_odd += f2
+        count += capped + capped2
+        total += x
+        total_odd += x2
+        if w is not None:
+            weight += g
+            weight_odd += g2
+            all_weight += y
+            all_odd += y2
+    if n % 2:
+        f, capped, x, g, y = _short_terms(q, w, level, n - 1)
+        fill += f
+        count += capped
+        total += x
+        if w is not None:
+            weight += g
+            all_weight += y
+    if w is None:
+        return fill + fill_odd, float(count), count, total + total_odd, float(n)
+    return fill + fill_odd, weight + weight_odd, count, total + total_odd, all_weight + all_odd
+
+
+@njit(inline="always", **_HELPER)
+def _short_level(q, w, capacity, out, sq, sw):
+    """The water level of a book shorter than _PACKED_BELOW orders (inf when Σ q ≤
+    capacity), and whether the book is allocated at it already (in ``out``).
+
+    Newton's iteration on the fill curve Σ min(q, level · w) in whole passes
+    (:func:`_short_sums`), none with a branch per order. A step goes to the level at which
+    the orders the last level capped would take what those it did not cap leave,
+    (capacity - their units) / (capped weight), their units taken as the fill less level ·
+    capped weight. With one order capped that product is the order's own fill, so a book
+    of one order and orders of zero units gets (capacity / w) · w, as :func:`_one_order`
+    gives a lone order. The first pass is at capacity / (number of
+    orders) and also sums q and w; a step from above is raised to the lowest level,
+    capacity / Σ w, and every later step is from below. After _SHORT_STEPS steps each
+    step allocates the book at its level and counts the orders it caps: the same orders
+    as the step before end it (96 % of the benchmark's books of 10 orders end at the
+    first count, three passes in all). A level from below that caps nothing can only come
+    of rounding: every order is met. In floating point a step might not settle; after
+    q.size + 3 steps the book goes to :func:`_packed_level`.
+    """
+    level = capacity / float(q.size)
+    fill, weight, count, total, all_weight = _short_sums(q, w, level)
+    if total <= capacity:
+        return np.inf, False
+    if capacity <= 0.0:
+        return 0.0, False
+    lowest = capacity / all_weight
+    for k in range(q.size + 3):
+        if weight > 0.0:
+            level = (capacity - (fill - level * weight)) / weight
+            if level < lowest:
+                level = lowest
+        else:  # nothing capped: from above go to the lowest level, from below meet all
+            level = lowest if k == 0 and level > lowest else np.inf
+        before = count
+        if k >= _SHORT_STEPS and _serve(q, w, level, out) == before:
+            return level, True
+        fill, weight, count, _, _ = _short_sums(q, w, level)
+    if w is None:
+        return _packed_level(q, None, capacity, sq, None), False
+    return _packed_level(q, w, capacity, sq, sw), False
 
 
 @njit(**_HELPER)
@@ -731,30 +826,61 @@ def _serve_priority(q, p, cut, left, group, out):
                 break
 
 
+@njit(inline="always", **_HELPER)
+def _cut_pass_terms(q, p, pivot, i):
+    """Order i's terms of :func:`_cut_pass`: its units if its priority is below ``pivot``,
+    at most ``pivot`` and equal to it (else 0), its priority if above ``pivot`` (else inf)
+    and if below it (else -inf), and its units."""
+    x = q[i]
+    r = p[i]
+    # Each select is spelt the way the compiler turns it into a mask or a blend, not a
+    # branch (r if r > pivot else inf compiled to a branch, mispredicted on about half the
+    # orders).
+    return (0.0 if r >= pivot else x, 0.0 if r > pivot else x, 0.0 if r != pivot else x,
+            np.inf if r <= pivot else r, r if r < pivot else -np.inf, x)
+
+
+@njit(inline="always", **_HELPER)
+def _cut_pass(q, p, pivot):
+    """A short book's units with priority below ``pivot``, at most ``pivot`` and equal to
+    it, the nearest priorities above and below it (inf and -inf if none) and Σ q, in one
+    pass with no branch per order. Units below and at most a priority are sums of their
+    own, not one from the other: at the next priority down, the units at most it are the
+    same sum, bit for bit, as those below the pivot, so the search never turns back."""
+    below = upto = at = total = 0.0
+    up = np.inf
+    down = -np.inf
+    for i in range(q.size):
+        b, u, a, above, under, x = _cut_pass_terms(q, p, pivot, i)
+        below += b
+        upto += u
+        at += a
+        up = min(up, above)
+        down = max(down, under)
+        total += x
+    return below, upto, at, up, down, total
+
+
 @njit(**_HELPER)
-def _short_priority_cut(q, p, capacity):
-    """:func:`_priority_cut` for a book shorter than _PACKED_BELOW: serve the priority
-    levels one by one, each found by a pass over the book."""
-    left = capacity
-    served = -np.inf
-    while True:
-        cut = np.inf
-        group = 0.0
-        members = 0
-        for j in range(q.size):
-            r = p[j]
-            if r > served:
-                if r < cut:
-                    cut = r
-                    group = q[j]
-                    members = 1
-                elif r == cut:
-                    group += q[j]
-                    members += 1
-        if members == 0 or group > left:
-            return cut, left, group if members else 1.0
-        left -= group
-        served = cut
+def _short_cut(q, p, capacity):
+    """:func:`_priority_cut` for a book shorter than _PACKED_BELOW, and inf (all met) when
+    Σ q ≤ capacity: the priority served in part, the units it gets and its orders' units.
+
+    A walk over the book's priorities, a pass each (:func:`_cut_pass`), from the median of
+    the first, middle and last orders' towards the cut, one priority a step: on the
+    benchmark's books of 10 orders in 5 classes, 1.8 passes. It ends at the cut: it never
+    turns back (see :func:`_cut_pass`), it cannot pass the lowest priority (nothing lies
+    below it) nor the highest (all of Σ q > capacity lies at most it, the same sum).
+    """
+    m = q.size
+    pivot = _median3(p[0], p[m // 2], p[m - 1])
+    below, upto, at, up, down, total = _cut_pass(q, p, pivot)
+    if total <= capacity:
+        return np.inf, 0.0, 1.0
+    while not below <= capacity < upto:
+        pivot = down if below > capacity else up
+        below, upto, at, up, down, total = _cut_pass(q, p, pivot)
+    return pivot, capacity - below, at
 
 
 @njit(**_HELPER)
@@ -782,6 +908,65 @@ def _one_order(x, capacity, y, rule):
         return capacity
     filled = capacity / y * y
     return x if x < filled else filled
+
+
+@njit(**_HELPER)
+def _water_fill_books(capacity, indptr, quantity, weight, out, scratch, longest):
+    """Allocate every book by water-filling: each order gets min(q, level · w), ``weight``
+    None for unit weights (uniform); ``scratch`` as :func:`allocate_unchecked` lays it out
+    for books of at most ``longest`` orders."""
+    rule = UNIFORM if weight is None else TURN_AND_EARN
+    sq = scratch[:longest]
+    sw = None if weight is None else scratch[longest:2 * longest]
+    lane_a = scratch[2 * longest:2 * longest + _LANES]
+    lane_b = scratch[2 * longest + _LANES:2 * longest + 2 * _LANES]
+    lane_c = scratch[2 * longest + 2 * _LANES:2 * longest + 3 * _LANES]
+    for s in range(capacity.size):
+        a = indptr[s]
+        b = indptr[s + 1]
+        if b - a <= 1:
+            if a < b:
+                out[a] = _one_order(quantity[a], capacity[s],
+                                    1.0 if weight is None else weight[a], rule)
+            continue
+        q = quantity[a:b]
+        o = out[a:b]
+        w = None if weight is None else weight[a:b]
+        if b - a < _PACKED_BELOW:
+            level, served = _short_level(q, w, capacity[s], o, sq, sw)
+        else:
+            level, served = _water_level(q, w, capacity[s], o, sq, sw, lane_a, lane_b, lane_c)
+        if not served:
+            _serve(q, w, level, o)
+
+
+@njit(**_HELPER)
+def _lexicographic_books(capacity, indptr, quantity, priority, out, scratch, longest):
+    """Allocate every book by strict priority: orders before the cut are met, those at it
+    share what is left; ``scratch`` as for :func:`_water_fill_books`."""
+    sq = scratch[:longest]
+    sp = scratch[longest:2 * longest]
+    lane_a = scratch[2 * longest:2 * longest + _LANES]
+    lane_b = scratch[2 * longest + _LANES:2 * longest + 2 * _LANES]
+    for s in range(capacity.size):
+        a = indptr[s]
+        b = indptr[s + 1]
+        if b - a <= 1:
+            if a < b:
+                out[a] = _one_order(quantity[a], capacity[s], 1.0, LEXICOGRAPHIC)
+            continue
+        q = quantity[a:b]
+        p = priority[a:b]
+        if b - a < _PACKED_BELOW:
+            cut, left, group = _short_cut(q, p, capacity[s])
+        else:
+            total = _ordered_sum(q)
+            if total <= capacity[s]:
+                cut, left, group = np.inf, 0.0, 1.0  # all are served
+            else:
+                cut, left, group = _priority_cut(q, p, capacity[s], total, sq, sp, lane_a,
+                                                 lane_b)
+        _serve_priority(q, p, cut, left, group, out[a:b])
 
 
 @load_without_compiler
@@ -840,47 +1025,14 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, 
     longest, needed = _scratch_layout(indptr)
     if scratch.size < needed:
         raise ValueError("scratch holds fewer than scratch_size(indptr) elements")
-    sq = scratch[:longest]
-    sw = scratch[longest:2 * longest]
-    lane_a = scratch[2 * longest:2 * longest + _LANES]
-    lane_b = scratch[2 * longest + _LANES:2 * longest + 2 * _LANES]
-    lane_c = scratch[2 * longest + 2 * _LANES:2 * longest + 3 * _LANES]
-    for s in range(capacity.size):
-        a = indptr[s]
-        b = indptr[s + 1]
-        if b - a <= 1:
-            if a < b:
-                out[a] = _one_order(quantity[a], capacity[s], weight[a], rule)
-            continue
-        q = quantity[a:b]
-        o = out[a:b]
-        if rule == UNIFORM:  # water-filling: each order gets min(q, level · w)
-            if b - a < _PACKED_BELOW:
-                level, served = _packed_level(q, None, capacity[s], sq, None), False
-            else:
-                level, served = _water_level(q, None, capacity[s], o, sq, None,
-                                             lane_a, lane_b, lane_c)
-            if not served:
-                _serve(q, None, level, o)
-        elif rule == TURN_AND_EARN:
-            w = weight[a:b]
-            if b - a < _PACKED_BELOW:
-                level, served = _packed_level(q, w, capacity[s], sq, sw), False
-            else:
-                level, served = _water_level(q, w, capacity[s], o, sq, sw, lane_a, lane_b, lane_c)
-            if not served:
-                _serve(q, w, level, o)
-        else:  # lexicographic: orders before the cut are met, those at it share what is left
-            p = priority[a:b]
-            total = _ordered_sum(q)
-            if total <= capacity[s]:
-                cut, left, group = np.inf, 0.0, 1.0  # all are served
-            elif b - a < _PACKED_BELOW:
-                cut, left, group = _short_priority_cut(q, p, capacity[s])
-            else:
-                cut, left, group = _priority_cut(q, p, capacity[s], total, sq, sw, lane_a,
-                                                 lane_b)
-            _serve_priority(q, p, cut, left, group, o)
+    # A loop of each rule's own: one loop holding all three inlined bodies kept so many
+    # values live that a book of one order cost 1-2 ns more.
+    if rule == UNIFORM:
+        _water_fill_books(capacity, indptr, quantity, None, out, scratch, longest)
+    elif rule == TURN_AND_EARN:
+        _water_fill_books(capacity, indptr, quantity, weight, out, scratch, longest)
+    else:
+        _lexicographic_books(capacity, indptr, quantity, priority, out, scratch, longest)
 
 
 def packed_size(indptr) -> int:
