@@ -874,13 +874,15 @@ def _short_cut(q, p, capacity):
     """
     m = q.size
     pivot = _median3(p[0], p[m // 2], p[m - 1])
-    below, upto, at, up, down, total = _cut_pass(q, p, pivot)
-    if total <= capacity:
-        return np.inf, 0.0, 1.0
-    while not below <= capacity < upto:
-        pivot = down if below > capacity else up
+    first = True
+    while True:  # one call of _cut_pass, compiled inline
         below, upto, at, up, down, total = _cut_pass(q, p, pivot)
-    return pivot, capacity - below, at
+        if first and total <= capacity:
+            return np.inf, 0.0, 1.0
+        first = False
+        if below <= capacity < upto:
+            return pivot, capacity - below, at
+        pivot = down if below > capacity else up
 
 
 @njit(**_HELPER)
