@@ -441,17 +441,18 @@ def _short_level(q, w, capacity, out, sq, sw):
     Newton's iteration on the fill curve Σ min(q, level · w) in whole passes
     (:func:`_short_sums`), none with a branch per order. A step goes to the level at which
     the orders the last level capped would take what those it did not cap leave,
-    (capacity - their units) / (capped weight), their units taken as the fill less level ·
-    capped weight. With one order capped that product is the order's own fill, so a book
-    of one order and orders of zero units gets (capacity / w) · w, as :func:`_one_order`
-    gives a lone order. The first pass is at capacity / (number of
+    (capacity - their units) / (capped weight), their units taken as the fill less level
+    · capped weight. With one order capped that product is the order's own fill, so a
+    book of one order and orders of zero units gets (capacity / w) · w, as
+    :func:`_one_order` gives a lone order. The first pass is at capacity / (number of
     orders) and also sums q and w; a step from above is raised to the lowest level,
     capacity / Σ w, and every later step is from below. After _SHORT_STEPS steps each
     step allocates the book at its level and counts the orders it caps: the same orders
-    as the step before end it (96 % of the benchmark's books of 10 orders end at the
-    first count, three passes in all). A level from below that caps nothing can only come
-    of rounding: every order is met. In floating point a step might not settle; after
-    q.size + 3 steps the book goes to :func:`_packed_level`.
+    as the step before end it (in a Python model of these steps, 96 % of the benchmark's
+    books of 10 orders end at the first count, three passes in all). A level from below
+    that caps nothing can only come of rounding: every order is met. In floating point
+    a step might not settle; after q.size + 3 steps the book goes to
+    :func:`_packed_level`.
     """
     level = capacity / float(q.size)
     fill, weight, count, total, all_weight = _short_sums(q, w, level)
@@ -867,10 +868,11 @@ def _short_cut(q, p, capacity):
     Σ q ≤ capacity: the priority served in part, the units it gets and its orders' units.
 
     A walk over the book's priorities, a pass each (:func:`_cut_pass`), from the median of
-    the first, middle and last orders' towards the cut, one priority a step: on the
-    benchmark's books of 10 orders in 5 classes, 1.8 passes. It ends at the cut: it never
-    turns back (see :func:`_cut_pass`), it cannot pass the lowest priority (nothing lies
-    below it) nor the highest (all of Σ q > capacity lies at most it, the same sum).
+    the first, middle and last orders' towards the cut, one priority a step: 1.8 passes
+    on the benchmark's books of 10 orders in 5 classes (in a Python model of the walk).
+    It ends at the cut: it never turns back (see :func:`_cut_pass`), it cannot pass the
+    lowest priority (nothing lies below it) nor the highest (all of Σ q > capacity lies
+    at most it, the same sum).
     """
     m = q.size
     pivot = _median3(p[0], p[m // 2], p[m - 1])
