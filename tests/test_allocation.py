@@ -306,6 +306,40 @@ def test_water_filling_exact_from_a_first_guess_above_the_level(rule):
     assert alloc.sum() == pytest.approx(capacity, rel=1e-12)
 
 
+
+SHORT_ABOVE = {
+    # 10 orders of weight 2 (ratio 0.45), capacity half the book: at capacity / 10 = 0.45
+    # the fill is the whole book, 9; one step down lands on the level, capacity / Σ w.
+    "lands on the lowest level": ([0.9] * 10, [2.0] * 10, 4.5),
+    # 9 orders of ratio 0.9 and one of ratio 2.5 and weight 20, capacity 9.5: at 0.95 the
+    # fill is 27.1; the step down lands at 0.07, under capacity / Σ w = 0.328, the level.
+    "lands under the lowest level": ([0.9] * 9 + [50.0], [1.0] * 9 + [20.0], 9.5),
+    # 2 orders of ratio 0.1, capacity 1.5: 0.75 caps neither order, though the book is
+    # more than the capacity; the level is capacity / Σ w = 0.075.
+    "caps nothing": ([1.0, 1.0], [10.0, 10.0], 1.5),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SHORT_ABOVE))
+def test_short_water_filling_exact_from_a_first_level_above_the_level(case):
+    """A turn_and_earn book shorter than _PACKED_BELOW starts Newton's iteration at
+    capacity / (number of orders), which weights above 1 can put above the level: the
+    first step then comes down from above (raised to capacity / Σ w if it lands under it,
+    which only saves steps), and a first level that caps no order goes to capacity / Σ w
+    (taken as a level from below, it would meet every order in full)."""
+    quantity, weight, capacity = (np.array(x) for x in SHORT_ABOVE[case])
+    assert quantity.size < _PACKED_BELOW
+    first = capacity / quantity.size
+    assert np.minimum(quantity, first * weight).sum() > capacity  # above the level
+    if case == "caps nothing":
+        assert (quantity < first * weight).all()
+    alloc = allocate([capacity], [0, quantity.size], quantity, rule="turn_and_earn",
+                     weight=weight)
+    expected = allocation_reference.allocate([capacity], [0, quantity.size], quantity,
+                                             rule="turn_and_earn", weight=weight)
+    np.testing.assert_allclose(alloc, expected, rtol=1e-12)
+    assert alloc.sum() == pytest.approx(capacity, rel=1e-12)
+
 def test_deterministic_bitwise():
     rng = np.random.default_rng(7)
     quantity = rng.exponential(5.0, 5000)
