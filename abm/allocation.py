@@ -373,7 +373,7 @@ def _newton(q, w, left, fixed, kept, sq, sw):
 @njit(inline="always", **_HELPER)
 def _packed_level(q, w, capacity, sq, sw):
     """The water level by Newton's iteration on packed orders, with no pass over lanes
-    (a book shorter than _PACKED_BELOW, or a sample); inf when Σ q ≤ capacity."""
+    (a sample, or a short book whose whole passes did not settle); inf when Σ q ≤ capacity."""
     total = _ordered_sum(q)
     if total <= capacity:
         return np.inf
@@ -915,17 +915,14 @@ def _one_order(x, capacity, y, rule):
 
 
 @njit(**_HELPER)
-def _water_fill_books(capacity, indptr, quantity, weight, out, scratch, longest, sw):
+def _water_fill_books(capacity, indptr, quantity, weight, out, sq, sw, lane_a, lane_b,
+                      lane_c):
     """Allocate every book by water-filling: each order gets min(q, level · w), ``weight``
-    None for unit weights (uniform); ``scratch`` as :func:`allocate_unchecked` lays it out
-    for books of at most ``longest`` orders, ``sw`` its packed weights (None for unit
-    weights: a None passed as such, not chosen here, keeps the arrays from being typed
-    optional, checked at every use, which made turn_and_earn up to 1.9 times slower)."""
+    None for unit weights (uniform); ``sq``, ``sw`` (None for unit weights) and the lanes
+    are :func:`allocate_unchecked`'s scratch. A None passed as such, not chosen here,
+    keeps the arrays from being typed optional, checked at every use, which made
+    turn_and_earn up to 1.9 times slower."""
     rule = UNIFORM if weight is None else TURN_AND_EARN
-    sq = scratch[:longest]
-    lane_a = scratch[2 * longest:2 * longest + _LANES]
-    lane_b = scratch[2 * longest + _LANES:2 * longest + 2 * _LANES]
-    lane_c = scratch[2 * longest + 2 * _LANES:2 * longest + 3 * _LANES]
     for s in range(capacity.size):
         a = indptr[s]
         b = indptr[s + 1]
@@ -946,13 +943,10 @@ def _water_fill_books(capacity, indptr, quantity, weight, out, scratch, longest,
 
 
 @njit(**_HELPER)
-def _lexicographic_books(capacity, indptr, quantity, priority, out, scratch, longest):
+def _lexicographic_books(capacity, indptr, quantity, priority, out, sq, sp, lane_a, lane_b):
     """Allocate every book by strict priority: orders before the cut are met, those at it
-    share what is left; ``scratch`` as for :func:`_water_fill_books`."""
-    sq = scratch[:longest]
-    sp = scratch[longest:2 * longest]
-    lane_a = scratch[2 * longest:2 * longest + _LANES]
-    lane_b = scratch[2 * longest + _LANES:2 * longest + 2 * _LANES]
+    share what is left; ``sq``, ``sp`` and the lanes are :func:`allocate_unchecked`'s
+    scratch."""
     for s in range(capacity.size):
         a = indptr[s]
         b = indptr[s + 1]
@@ -1030,15 +1024,21 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, 
     longest, needed = _scratch_layout(indptr)
     if scratch.size < needed:
         raise ValueError("scratch holds fewer than scratch_size(indptr) elements")
+    sq = scratch[:longest]
+    sw = scratch[longest:2 * longest]
+    lane_a = scratch[2 * longest:2 * longest + _LANES]
+    lane_b = scratch[2 * longest + _LANES:2 * longest + 2 * _LANES]
+    lane_c = scratch[2 * longest + 2 * _LANES:2 * longest + 3 * _LANES]
     # A loop of each rule's own: one loop holding all three inlined bodies kept so many
     # values live that a book of one order cost 1-2 ns more.
     if rule == UNIFORM:
-        _water_fill_books(capacity, indptr, quantity, None, out, scratch, longest, None)
+        _water_fill_books(capacity, indptr, quantity, None, out, sq, None, lane_a, lane_b,
+                          lane_c)
     elif rule == TURN_AND_EARN:
-        _water_fill_books(capacity, indptr, quantity, weight, out, scratch, longest,
-                          scratch[longest:2 * longest])
+        _water_fill_books(capacity, indptr, quantity, weight, out, sq, sw, lane_a, lane_b,
+                          lane_c)
     else:
-        _lexicographic_books(capacity, indptr, quantity, priority, out, scratch, longest)
+        _lexicographic_books(capacity, indptr, quantity, priority, out, sq, sw, lane_a, lane_b)
 
 
 def packed_size(indptr) -> int:
