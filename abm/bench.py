@@ -677,7 +677,8 @@ def targets(rows: Sequence[Row]) -> list[list[str]]:
         if calls:
             slowest = max(calls, key=calls.__getitem__)
             floor = f"; the call alone {_floor(at, n, s) * 1e6:.2f} us"
-            found.append([f"model's call at E={n} S={s}: <= {CALL_TARGET_S * 1e6:g} us",
+            label = f"bound call (the model's path) at E={n} S={s}"
+            found.append([f"{label}: <= {CALL_TARGET_S * 1e6:g} us",
                           *_verdict(calls[slowest] * 1e6, CALL_TARGET_S * 1e6, True,
                                     f"slowest {{:.2f}} us ({slowest}){floor}")])
     warm = [r.seconds for r in rows if (r.section, r.implementation) == ("start_up", "warm")]

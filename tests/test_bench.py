@@ -46,7 +46,7 @@ def test_bench_kernel_writes_every_section(tmp_path, capsys):
     assert len([r for r in table if r["section"] == "per_call"]) == 3 * 4 * len(bench.CALL_SIZES)
     assert all(float(r["seconds"]) > 0 for r in table if r["status"] == "ok")
     for n, s in bench.CALL_SIZES:
-        assert f"model's call at E={n} S={s}: <= 5 us" in text
+        assert f"bound call (the model's path) at E={n} S={s}: <= 5 us" in text
     assert "numba alone, warm (empty function, loaded as the kernel is)" in text
     assert "the call alone" in text
 
