@@ -306,7 +306,6 @@ def test_water_filling_exact_from_a_first_guess_above_the_level(rule):
     assert alloc.sum() == pytest.approx(capacity, rel=1e-12)
 
 
-
 SHORT_ABOVE = {
     # 10 orders of weight 2 (ratio 0.45), capacity half the book: at capacity / 10 = 0.45
     # the fill is the whole book, 9; one step down lands on the level, capacity / Σ w.
@@ -339,6 +338,7 @@ def test_short_water_filling_exact_from_a_first_level_above_the_level(case):
                                              rule="turn_and_earn", weight=weight)
     np.testing.assert_allclose(alloc, expected, rtol=1e-12)
     assert alloc.sum() == pytest.approx(capacity, rel=1e-12)
+
 
 def test_deterministic_bitwise():
     rng = np.random.default_rng(7)
