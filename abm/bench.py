@@ -19,6 +19,11 @@
   problem's arrays (``bound``, :class:`abm.allocation_bound.BoundKernel`), of
   the unchecked kernel called through numba's dispatcher (``unchecked``) and of
   the validating wrapper :func:`abm.allocation.allocate`;
+* **cut** — at each per-call size with books of two orders or more, µs per problem
+  of the lexicographic kernel (``kernel``) and of its best case, each book's first
+  try at the cut a hit: one pass and the output pass (``best_case``,
+  :mod:`abm.bench_cut`), both in one jitted loop over the problems, with no call:
+  how much of the time a better first guess could save;
 * **batch** — :func:`abm.allocation.allocate_batch_unchecked` over R replicas against R
   calls of the unchecked kernel;
 * **start_up** — a fresh Python process that imports :mod:`abm.allocation`
@@ -63,7 +68,7 @@ from pathlib import Path
 
 import numpy as np
 
-from abm import allocation_numpy, allocation_reference, bench_floor
+from abm import allocation_numpy, allocation_reference, bench_cut, bench_floor
 from abm.allocation import allocate, allocate_batch_unchecked, allocate_unchecked, scratch_size
 from abm.allocation_bound import BoundKernel
 from abm.allocation_inputs import RULES, check_batch_inputs, check_inputs
@@ -83,8 +88,8 @@ CALL_SIZES = ((10, 1), (20, 3), (100, 10), (1_000, 1), (1_000, 3), (1_000, 10), 
               (1_000, 100), (1_000, 1_000))
 """(orders, suppliers) of the per-call timings; (20, 3) is the size of the baseline model's
 largest call (its buyers' order lines on three distributors). At E = 1 000 they run from
-one book of 1 000 orders to 1 000 books of one, through books of 31 (the longest a
-short-book path takes) and of 10."""
+one book of 1 000 orders to 1 000 books of one, through books of 31 and 32 (24 of 31, the
+longest a short-book path takes, and 8 of 32) and of 10."""
 CALL_BOOKS = 16
 """Random problems of each per-call size, called in turn: the time is their mean, not one
 draw's (on one supplier of 1 000 orders turn_and_earn makes 6 passes over most books and 8
@@ -460,7 +465,27 @@ def per_call_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
         empty = in_turn(_unchecked_calls(problems, "turn_and_earn", bench_floor.empty_call))
         rows.append(Row("floor", "", "random", n, s, 1, "dispatch",
                         median_seconds(empty, repeat), 0))
+        rows += cut_rows(problems, repeat)
     return rows
+
+
+def cut_rows(problems: Sequence[Problem], repeat: int) -> list[Row]:
+    """Seconds per problem of the lexicographic kernel and of its best case (each book's
+    first try its cut: :mod:`abm.bench_cut`), both in one jitted loop over ``problems`` (on
+    one layout), so neither pays a call; none when no book has two orders."""
+    if not bench_cut.has_cuts(problems[0].indptr):
+        return []
+    capacity, indptr, quantity, priority, cut, out, scratch = bench_cut.stacked(
+        [p.capacity for p in problems], problems[0].indptr, [p.quantity for p in problems],
+        [p.priority for p in problems])
+    loops = {"kernel": lambda: bench_cut.kernel_books(capacity, indptr, quantity, priority,
+                                                      out, scratch),
+             "best_case": lambda: bench_cut.best_case_books(capacity, indptr, quantity,
+                                                            priority, cut, out, scratch)}
+    size = BYTES_PER_ORDER["lexicographic"] * quantity.shape[1]
+    return [Row("cut", "lexicographic", "random", quantity.shape[1], capacity.shape[1], 1, name,
+                median_seconds(loop, repeat) / len(problems), size)
+            for name, loop in loops.items()]
 
 
 def time_batch(capacity: np.ndarray, indptr: np.ndarray, quantity: np.ndarray, rule: str,
@@ -597,6 +622,14 @@ def format_report(rows: Sequence[Row]) -> str:
               f"{_floor(at, r.n_orders, r.n_suppliers, 'dispatch') * 1e6:.2f}",
               f"{(r.seconds - _floor(at, r.n_orders, r.n_suppliers)) * 1e6:.2f}"]
              for r in of("per_call", "bound")]))
+    if of("cut", "kernel"):
+        blocks.append(_table(
+            "lexicographic cut (µs per problem, timed in one jitted loop over the problems: no "
+            "call); best case = each book's first try the cut (one pass and the output pass)",
+            ["E", "S", "kernel", "best case", "best / kernel"],
+            [[str(r.n_orders), str(r.n_suppliers), f"{r.seconds * 1e6:.2f}",
+              f"{(best := at['cut', *_case(r), 'best_case']) * 1e6:.2f}",
+              f"{best / r.seconds:.2f}"] for r in of("cut", "kernel")]))
     if of("batch", "batch"):
         blocks.append(_table(
             f"batch over R replicas (ms per call; {os.cpu_count()} CPUs)",

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from abm import bench, bench_floor
+from abm import bench, bench_cut, bench_floor
 from abm import model as model_module
 from abm.cli import main
 from abm.config import load_scenario
@@ -22,8 +22,8 @@ def test_bench_kernel_writes_every_section(tmp_path, capsys):
                    "--repeat", "1", "--replicas", "2", "--out", str(out)])
     assert status == 0
     text = capsys.readouterr().out
-    for title in ("kernel:", "per call", "batch over R replicas", "start-up", "memory copy",
-                  "targets"):
+    for title in ("kernel:", "per call", "lexicographic cut", "batch over R replicas",
+                  "start-up", "memory copy", "targets"):
         assert title in text
 
     with out.open() as handle:
@@ -38,7 +38,13 @@ def test_bench_kernel_writes_every_section(tmp_path, capsys):
     for instance in ("geometric", "newton"):
         assert ("uniform", instance, "300", "10", "numba") in kernel
     sections = {r["section"] for r in table}
-    assert sections == {"kernel", "copy", "per_call", "batch", "start_up", "floor"}
+    assert sections == {"kernel", "copy", "per_call", "batch", "start_up", "floor", "cut"}
+    searched = {(int(r["n_orders"]), int(r["n_suppliers"]), r["implementation"])
+                for r in table if r["section"] == "cut"}
+    assert searched == {(n, s, name) for n, s in bench.CALL_SIZES
+                        if bench_cut.has_cuts(bench._even_indptr(n, s))
+                        for name in ("kernel", "best_case")}
+    assert (1_000, 100, "best_case") in searched and (1_000, 1_000, "kernel") not in searched
     assert {r["implementation"] for r in table if r["section"] == "start_up"} == {
         "warm", "warm_process"}
     assert {r["implementation"] for r in table if r["section"] == "floor"} == {
