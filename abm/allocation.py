@@ -946,6 +946,19 @@ def _water_fill_books(capacity, indptr, quantity, weight, out, sq, sw, lane_a, l
             _serve(q, w, level, o)
 
 
+@njit(inline="always", **_HELPER)
+def _book_cut(q, p, capacity, sq, sp, lane_a, lane_b):
+    """The cut of a book of two orders or more: the priority served in part, the units it
+    gets and its orders' units; inf (all are met), 0 and 1 when Σ q ≤ capacity. A short book
+    walks (:func:`_short_cut`), a longer one is summed and searched (:func:`_priority_cut`)."""
+    if q.size < _PACKED_BELOW:
+        return _short_cut(q, p, capacity)
+    total = _ordered_sum(q)
+    if total <= capacity:
+        return np.inf, 0.0, 1.0
+    return _priority_cut(q, p, capacity, total, sq, sp, lane_a, lane_b)
+
+
 @njit(**_HELPER)
 def _lexicographic_books(capacity, indptr, quantity, priority, out, sq, sp, lane_a, lane_b):
     """Allocate every book by strict priority: orders before the cut are met, those at it
@@ -960,15 +973,7 @@ def _lexicographic_books(capacity, indptr, quantity, priority, out, sq, sp, lane
             continue
         q = quantity[a:b]
         p = priority[a:b]
-        if b - a < _PACKED_BELOW:
-            cut, left, group = _short_cut(q, p, capacity[s])
-        else:
-            total = _ordered_sum(q)
-            if total <= capacity[s]:
-                cut, left, group = np.inf, 0.0, 1.0  # all are served
-            else:
-                cut, left, group = _priority_cut(q, p, capacity[s], total, sq, sp, lane_a,
-                                                 lane_b)
+        cut, left, group = _book_cut(q, p, capacity[s], sq, sp, lane_a, lane_b)
         _serve_priority(q, p, cut, left, group, out[a:b])
 
 

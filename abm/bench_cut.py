@@ -46,17 +46,6 @@ def has_cuts(indptr: np.ndarray) -> bool:
 
 
 @njit(**_OPTIONS)
-def _cut(q, p, capacity, sq, sp, below, at):
-    """The kernel's cut of one book of two orders or more (inf when all are met)."""
-    if q.size < _SHORT:
-        return allocation._short_cut(q, p, capacity)[0]
-    total = allocation._ordered_sum(q)
-    if total <= capacity:
-        return np.inf
-    return allocation._priority_cut(q, p, capacity, total, sq, sp, below, at)[0]
-
-
-@njit(**_OPTIONS)
 def find_cuts(capacity, indptr, quantity, priority, cut, scratch):
     """The kernel's cut for each book of two orders or more of each problem (rows): the
     priority served in part, inf when all are met; books of one order are left as they are.
@@ -71,8 +60,8 @@ def find_cuts(capacity, indptr, quantity, priority, cut, scratch):
             a = indptr[s]
             b = indptr[s + 1]
             if b - a > 1:
-                cut[r, s] = _cut(quantity[r, a:b], priority[r, a:b], capacity[r, s], sq, sp,
-                                 below, at)
+                cut[r, s] = allocation._book_cut(quantity[r, a:b], priority[r, a:b],
+                                                 capacity[r, s], sq, sp, below, at)[0]
 
 
 @njit(**_OPTIONS)
@@ -97,11 +86,10 @@ def best_case_books(capacity, indptr, quantity, priority, cut, out, scratch):
             q = q_row[a:b]
             p = p_row[a:b]
             pivot = cut[r, s]
-            if b - a < _SHORT:
+            below = at = 0.0
+            if b - a < _SHORT:  # the walk's pass
                 below, _, at, _, _, _ = allocation._cut_pass(q, p, pivot)
-            elif allocation._ordered_sum(q) <= capacity[r, s]:
-                below, at = capacity[r, s], 1.0  # all met: no pass at a cut
-            else:
+            elif allocation._ordered_sum(q) > capacity[r, s] and pivot != np.inf:
                 below, at = allocation._cut_sums(q, p, b - a, pivot, below_lanes, at_lanes)
             if pivot == np.inf:  # all met: what the search hands the output pass then
                 allocation._serve_priority(q, p, pivot, 0.0, 1.0, o_row[a:b])
