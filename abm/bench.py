@@ -41,6 +41,10 @@
   the kernel is loaded, without setting up numba's compiler (:mod:`abm.jit_cache`),
   and ``start_up_numba_loader``, the same by numba's own loader, which sets up its
   compiler first (importing SciPy's BLAS to look for it).
+* **probe** — the loops the issue timed on the machine its targets were set on
+  (:mod:`abm.bench_probe`), at the issue's size whatever ``--sizes`` says (E = 10⁶ on
+  S = 100): this machine's time of each beside the issue's, and its memory copy and L3
+  cache beside the issue's.
 
 Bytes touched (the ``bytes`` column) count each E-long array a rule needs read
 once, plus ``out`` written once: 16 B per order for proportional and uniform,
@@ -68,7 +72,7 @@ from pathlib import Path
 
 import numpy as np
 
-from abm import allocation_numpy, allocation_reference, bench_cut, bench_floor
+from abm import allocation_numpy, allocation_reference, bench_cut, bench_floor, bench_probe
 from abm.allocation import allocate, allocate_batch_unchecked, allocate_unchecked, scratch_size
 from abm.allocation_bound import BoundKernel
 from abm.allocation_inputs import RULES, check_batch_inputs, check_inputs
@@ -488,6 +492,18 @@ def cut_rows(problems: Sequence[Problem], repeat: int) -> list[Row]:
             for name, loop in loops.items()]
 
 
+def probe_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
+    """The issue's probe loops (:mod:`abm.bench_probe`) at its size, on one random problem."""
+    n, s = bench_probe.PROBE_SIZE
+    problem = random_problem(n, s, rng)
+    out = np.empty(n)
+    return [Row("probe", rule, "random", n, s, 1, name,
+                median_seconds(lambda loop=loop: loop(problem.capacity, problem.indptr,
+                                                      problem.quantity, out), repeat),
+                BYTES_PER_ORDER[rule] * n)
+            for name, (rule, loop) in bench_probe.LOOPS.items()]
+
+
 def time_batch(capacity: np.ndarray, indptr: np.ndarray, quantity: np.ndarray, rule: str,
                extra: dict[str, np.ndarray], repeat: int) -> tuple[float, float]:
     """Median seconds of one parallel call over the rows of ``quantity``, and of one
@@ -647,11 +663,33 @@ def format_report(rows: Sequence[Row]) -> str:
         blocks.append(_table("start-up: fresh process, import + first call (abm.allocation by "
                              "numba cache; then numba alone)", ["process", "seconds"],
                              [[r.implementation, f"{r.seconds:.3f}"] for r in starts] + floors))
+    copy_gb_s = math.nan
     for r in of("copy", "copy"):
         if r.bytes == 2 * COPY_BYTES:
+            copy_gb_s = r.bytes / r.seconds / 1e9
             blocks.append(f"memory copy: np.copyto of {COPY_BYTES // 2**20} MB in {_ms(r.seconds)}"
-                          f" ms: {r.bytes / r.seconds / 1e9:.2f} GB/s (read + write)")
+                          f" ms: {copy_gb_s:.2f} GB/s (read + write)")
+    probes = [r for r in rows if r.section == "probe"]
+    if probes:
+        blocks.append(_probe_table(probes, copy_gb_s))
     return "\n\n".join(blocks)
+
+
+def _probe_table(probes: Sequence[Row], copy_gb_s: float) -> str:
+    """This machine against the issue's probe machine: its loops' times and the ratios."""
+    lines = [[r.implementation, r.rule, _ms(r.seconds),
+              _ms(issue := bench_probe.ISSUE_SECONDS[r.implementation]), f"{r.seconds / issue:.2f}"]
+             for r in probes]
+    lines.append(["memory copy (GB/s)", "", f"{copy_gb_s:.1f}", f"{bench_probe.ISSUE_COPY_GB_S:g}",
+                  _ratio(bench_probe.ISSUE_COPY_GB_S, copy_gb_s)])
+    l3 = bench_probe.l3_bytes()
+    lines.append(["L3 cache (MB)", "", "?" if l3 is None else f"{l3 / 1e6:.1f}",
+                  f">={bench_probe.ISSUE_L3_BYTES / 1e6:g}",
+                  "" if l3 is None else f">={bench_probe.ISSUE_L3_BYTES / l3:.2f}"])
+    n, s = bench_probe.PROBE_SIZE
+    return _table(f"the issue's probe, run here (E={n}, S={s}; ms a call): here / issue > 1 "
+                  "means this machine is slower (for copy and L3, issue / here)",
+                  ["loop", "rule", "here", "issue", "here / issue"], lines)
 
 
 def _verdict(measured: float | None, limit: float, at_most: bool, text: str) -> tuple[str, str]:
@@ -758,7 +796,7 @@ def run_kernel_benchmark(*, sizes: Sequence[int] = SIZES, suppliers: Sequence[in
     -------
     list of Row
     """
-    kernel_rng, call_rng, batch_rng = run_streams(SEED)["bench"].spawn(3)
+    kernel_rng, call_rng, batch_rng, probe_rng = run_streams(SEED)["bench"].spawn(4)
     progress("warm-up: load the numba cache")
     allocate([6.0], [0, 3], [1.0, 4.0, 7.0], rule="uniform")
     rows = kernel_rows(sorted(sizes), sorted(suppliers), repeat, kernel_rng, progress)
@@ -770,6 +808,9 @@ def run_kernel_benchmark(*, sizes: Sequence[int] = SIZES, suppliers: Sequence[in
         n = min(BATCH_SIZE[0], max(sizes))
         progress(f"batch: {replicas} replicas of E={n}")
         rows += batch_rows(n, min(BATCH_SIZE[1], n), replicas, repeat, batch_rng)
+    n, s = bench_probe.PROBE_SIZE
+    progress(f"the issue's probe loops at E={n} S={s}")
+    rows += probe_rows(repeat, probe_rng)
     if start_up:
         progress("fresh-process start-up" + (" (cold cache compiles the kernel)" if cold_start
                                               else ""))

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from abm import bench, bench_cut, bench_floor
+from abm import bench, bench_cut, bench_floor, bench_probe
 from abm import model as model_module
 from abm.cli import main
 from abm.config import load_scenario
@@ -23,7 +23,7 @@ def test_bench_kernel_writes_every_section(tmp_path, capsys):
     assert status == 0
     text = capsys.readouterr().out
     for title in ("kernel:", "per call", "lexicographic cut", "batch over R replicas",
-                  "start-up", "memory copy", "targets"):
+                  "start-up", "memory copy", "the issue's probe, run here", "targets"):
         assert title in text
 
     with out.open() as handle:
@@ -38,7 +38,12 @@ def test_bench_kernel_writes_every_section(tmp_path, capsys):
     for instance in ("geometric", "newton"):
         assert ("uniform", instance, "300", "10", "numba") in kernel
     sections = {r["section"] for r in table}
-    assert sections == {"kernel", "copy", "per_call", "batch", "start_up", "floor", "cut"}
+    assert sections == {"kernel", "copy", "per_call", "batch", "start_up", "floor", "cut",
+                        "probe"}
+    probes = {(r["rule"], r["n_orders"], r["n_suppliers"], r["implementation"])
+              for r in table if r["section"] == "probe"}
+    assert probes == {(rule, "1000000", "100", name)
+                      for name, (rule, _) in bench_probe.LOOPS.items()}
     searched = {(int(r["n_orders"]), int(r["n_suppliers"]), r["implementation"])
                 for r in table if r["section"] == "cut"}
     assert searched == {(n, s, name) for n, s in bench.CALL_SIZES
