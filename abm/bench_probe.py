@@ -85,8 +85,9 @@ def numba_views(capacity: np.ndarray, indptr: np.ndarray, quantity: np.ndarray,
 @njit(**_OPTIONS)
 def numba_sort(capacity: np.ndarray, indptr: np.ndarray, quantity: np.ndarray,
                out: np.ndarray) -> None:
-    """Uniform by sorting: each supplier's orders ascending, the level the first share of
-    what is left (left / orders not yet met) that the next order reaches; min(q, level)."""
+    """Uniform by sorting: each supplier's orders ascending, met one by one until the next
+    order reaches an even share of what is left (left ÷ orders not yet met), which is the
+    level (inf if none does); each order gets min(q, level)."""
     for s in range(capacity.size):
         q = quantity[indptr[s]:indptr[s + 1]]
         ascending = np.sort(q)
