@@ -977,6 +977,17 @@ def _lexicographic_books(capacity, indptr, quantity, priority, out, sq, sp, lane
         _serve_priority(q, p, cut, left, group, out[a:b])
 
 
+@njit(inline="always", **_HELPER)
+def _scratch_parts(scratch, longest):
+    """The work array's parts for books of at most ``longest`` orders (its
+    :func:`_scratch_layout`): two of ``longest`` elements (a book's packed orders) and three
+    lanes of _LANES."""
+    a = 2 * longest
+    b = a + _LANES
+    c = b + _LANES
+    return scratch[:longest], scratch[longest:a], scratch[a:b], scratch[b:c], scratch[c:c + _LANES]
+
+
 @load_without_compiler
 @njit(**_HELPER)
 def _scratch_layout(indptr):
@@ -1033,11 +1044,7 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, 
     longest, needed = _scratch_layout(indptr)
     if scratch.size < needed:
         raise ValueError("scratch holds fewer than scratch_size(indptr) elements")
-    sq = scratch[:longest]
-    sw = scratch[longest:2 * longest]
-    lane_a = scratch[2 * longest:2 * longest + _LANES]
-    lane_b = scratch[2 * longest + _LANES:2 * longest + 2 * _LANES]
-    lane_c = scratch[2 * longest + 2 * _LANES:2 * longest + 3 * _LANES]
+    sq, sw, lane_a, lane_b, lane_c = _scratch_parts(scratch, longest)
     # A loop of each rule's own: one loop holding all three inlined bodies kept so many
     # values live that a book of one order cost 1-2 ns more.
     if rule == UNIFORM:

@@ -35,7 +35,6 @@ __all__ = ["LEXICOGRAPHIC", "best_case_books", "find_cuts", "has_cuts", "kernel_
 
 LEXICOGRAPHIC = RULES["lexicographic"]
 _SHORT = allocation._PACKED_BELOW
-_LANES = allocation._LANES
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy", "_nrt": False}
 
 
@@ -50,11 +49,8 @@ def find_cuts(capacity, indptr, quantity, priority, cut, scratch):
     """The kernel's cut for each book of two orders or more of each problem (rows): the
     priority served in part, inf when all are met; books of one order are left as they are.
     ``scratch`` has :func:`abm.allocation.scratch_size` elements."""
-    longest = allocation._scratch_layout(indptr)[0]  # carved as the kernel carves it
-    sq = scratch[:longest]
-    sp = scratch[longest:2 * longest]
-    below = scratch[2 * longest:2 * longest + _LANES]
-    at = scratch[2 * longest + _LANES:2 * longest + 2 * _LANES]
+    sq, sp, below, at, _ = allocation._scratch_parts(scratch,
+                                                     allocation._scratch_layout(indptr)[0])
     for r in range(capacity.shape[0]):
         for s in range(capacity.shape[1]):
             a = indptr[s]
@@ -70,8 +66,7 @@ def best_case_books(capacity, indptr, quantity, priority, cut, out, scratch):
     its cut (``cut``, from :func:`find_cuts`): a short book in one pass of the walk at the
     cut, a longer one in its sum and one pass at the cut, then the output pass, from the
     units below and at the cut that pass found. Books of one order as the kernel does."""
-    below_lanes = scratch[:_LANES]
-    at_lanes = scratch[_LANES:2 * _LANES]
+    _, _, below_lanes, at_lanes, _ = allocation._scratch_parts(scratch, 0)  # lanes alone
     for r in range(capacity.shape[0]):
         q_row = quantity[r]
         p_row = priority[r]
