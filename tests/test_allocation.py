@@ -14,6 +14,7 @@ from abm.allocation import (
     _PACKED_BELOW,
     _QUANTILE_SAMPLE,
     _SAMPLED_FROM,
+    _SHORT_WATER_BELOW,
     RULES,
     _likely_level,
     allocate,
@@ -68,7 +69,8 @@ ORDER_SIZES = {
 @st.composite
 def long_books(draw):
     """Suppliers with books long enough for the kernel's pass-based paths: from
-    _PACKED_BELOW orders (passes from the lowest level) to past _CUT_SAMPLED_FROM (a
+    _PACKED_BELOW orders (a lexicographic cut's search; water-filling's whole passes up to
+    _SHORT_WATER_BELOW, then lane passes) to past _CUT_SAMPLED_FROM (a
     lexicographic cut's first pivot from a sample) and _SAMPLED_FROM (a water-filling's
     sampled start), with sizes, capacities and weights from a drawn seed."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -274,24 +276,24 @@ def test_water_filling_worst_case_is_exact_and_not_quadratic():
 
 
 GUESS_ABOVE = {
-    # 39 orders of ratio 1 and one of ratio 1 000, capacity 30: the guess is 0.761, the
+    # 79 orders of ratio 1 and one of ratio 1 000, capacity 60: the guess is 0.772, the
     # level 0.75.
-    "uniform": ([1.0] * 39 + [1000.0], [1.0] * 40, 30.0),
-    # 39 orders of ratio 0.9 and one of ratio 1 000 (weight 0.01), capacity 34: from the
-    # guess, 1.62, a Newton step lands at -110, under the lowest level, 0.872, which is
+    "uniform": ([1.0] * 79 + [1000.0], [1.0] * 80, 60.0),
+    # 79 orders of ratio 0.9 and one of ratio 1 000 (weight 0.01), capacity 68: from the
+    # guess, 1.87, a Newton step lands at -310, under the lowest level, 0.861, which is
     # the level.
-    "turn_and_earn": ([0.9] * 39 + [10.0], [1.0] * 39 + [0.01], 34.0),
+    "turn_and_earn": ([0.9] * 79 + [10.0], [1.0] * 79 + [0.01], 68.0),
 }
 
 
 @pytest.mark.parametrize("rule", sorted(GUESS_ABOVE))
 def test_water_filling_exact_from_a_first_guess_above_the_level(rule):
-    """A book of _PACKED_BELOW orders or more starts Newton's iteration from a guess
+    """A book of _SHORT_WATER_BELOW orders or more starts Newton's iteration from a guess
     (:func:`abm.allocation._likely_level`). On these books the guess is above the level,
     so the first step comes down from above; on the turn_and_earn one that step lands
     under capacity / Σ w and is raised to it."""
     quantity, weight, capacity = (np.array(x) for x in GUESS_ABOVE[rule])
-    assert quantity.size >= _PACKED_BELOW
+    assert quantity.size >= _SHORT_WATER_BELOW
     lowest = capacity / weight.sum()
     guess = _likely_level(quantity.sum(), weight.sum(), float(capacity), lowest)
     fill = np.minimum(quantity, guess * weight).sum()
@@ -321,13 +323,13 @@ SHORT_ABOVE = {
 
 @pytest.mark.parametrize("case", sorted(SHORT_ABOVE))
 def test_short_water_filling_exact_from_a_first_level_above_the_level(case):
-    """A turn_and_earn book shorter than _PACKED_BELOW starts Newton's iteration at
+    """A turn_and_earn book shorter than _SHORT_WATER_BELOW starts Newton's iteration at
     capacity / (number of orders), which weights above 1 can put above the level: the
     first step then comes down from above (raised to capacity / Σ w if it lands under it,
     which only saves steps), and a first level that caps no order goes to capacity / Σ w
     (taken as a level from below, it would meet every order in full)."""
     quantity, weight, capacity = (np.array(x) for x in SHORT_ABOVE[case])
-    assert quantity.size < _PACKED_BELOW
+    assert quantity.size < _SHORT_WATER_BELOW
     first = capacity / quantity.size
     assert np.minimum(quantity, first * weight).sum() > capacity  # above the level
     if case == "caps nothing":
