@@ -93,7 +93,8 @@ CALL_SIZES = ((10, 1), (20, 3), (100, 10), (1_000, 1), (1_000, 3), (1_000, 10), 
 """(orders, suppliers) of the per-call timings; (20, 3) is the size of the baseline model's
 largest call (its buyers' order lines on three distributors). At E = 1 000 they run from
 one book of 1 000 orders to 1 000 books of one, through books of 31 and 32 (24 of 31, the
-longest a short-book path takes, and 8 of 32) and of 10."""
+longest the lexicographic walk takes, and 8 of 32, which water-filling's whole passes take
+up to 63) and of 10."""
 CALL_BOOKS = 16
 """Random problems of each per-call size, called in turn: the time is their mean, not one
 draw's (on one supplier of 1 000 orders turn_and_earn makes 6 passes over most books and 8

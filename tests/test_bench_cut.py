@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from abm import bench_cut
-from abm.allocation import allocate
+from abm.allocation import _PACKED_BELOW, allocate
 
 
 def _problems(rng: np.random.Generator, n_problems: int, longest: int) -> tuple:
@@ -44,8 +44,8 @@ def _both(capacity, indptr, quantity, priority) -> tuple[np.ndarray, np.ndarray,
 
 @pytest.mark.parametrize("seed", range(30))
 def test_the_best_case_allocates_short_books_as_the_kernel_does(seed):
-    """Books of under 32 orders (the walk's): bit for bit."""
-    out, kernel_out, _ = _both(*_problems(np.random.default_rng(seed), 4, 31))
+    """Books the walk takes (under _PACKED_BELOW orders): bit for bit."""
+    out, kernel_out, _ = _both(*_problems(np.random.default_rng(seed), 4, _PACKED_BELOW - 1))
     np.testing.assert_array_equal(out, kernel_out)
 
 
