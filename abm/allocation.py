@@ -757,7 +757,11 @@ def _priority_cut(q, p, capacity, total, sq, sp, below, at):
         m = _keep_between(q, p, m, low, high, sq, sp)
         q = sq
         p = sp
-    return np.inf, 0.0, 1.0
+    # No priority lies between low, whose orders' units were found to fit, and high, whose
+    # orders' units below were found not to: sums of the same units in other orders (lanes
+    # or one chain, over the book or the packed orders) disagreed by rounding, so what is
+    # left for high is within rounding of 0. It gets 0; its orders are not served in full.
+    return (high, 0.0, 1.0) if high < np.inf else (np.inf, 0.0, 1.0)
 
 
 @njit(**_HELPER)
@@ -820,8 +824,10 @@ def _sampled_pivots(q, p, share, sq, sp):
 def _serve_priority(q, p, cut, left, group, out):
     """Allocate the book: out = q for the orders with priority p < cut, q · left / group
     for those at the cut (``group`` is their units), 0 above it. A lone order at the cut
-    gets ``left`` itself, exactly."""
-    fraction = left / group
+    gets ``left`` itself, exactly. Neither gets more than it asked for: the fraction is at
+    most 1 and the lone order's share at most its units, which rounding could otherwise
+    exceed by an ulp when the capacity lies an ulp under the units at most the cut."""
+    fraction = min(left / group, 1.0)
     members = 0
     for i in range(q.size):
         x = q[i]
@@ -836,43 +842,42 @@ def _serve_priority(q, p, cut, left, group, out):
     if members == 1:
         for i in range(q.size):
             if p[i] == cut:
-                out[i] = left
+                out[i] = min(left, q[i])
                 break
 
 
 @njit(inline="always", **_HELPER)
 def _cut_pass_terms(q, p, pivot, i):
-    """Order i's terms of :func:`_cut_pass`: its units if its priority is below ``pivot``,
-    at most ``pivot`` and equal to it (else 0), its priority if above ``pivot`` (else inf)
-    and if below it (else -inf), and its units."""
+    """Order i's terms of :func:`_cut_pass`: its units if its priority is below ``pivot``
+    and if at most ``pivot`` (else 0), its priority if above ``pivot`` (else inf) and if
+    below it (else -inf), and its units."""
     x = q[i]
     r = p[i]
     # Each select is spelt the way the compiler turns it into a mask or a blend, not a
     # branch (r if r > pivot else inf compiled to a branch, mispredicted on about half the
     # orders).
-    return (0.0 if r >= pivot else x, 0.0 if r > pivot else x, 0.0 if r != pivot else x,
+    return (0.0 if r >= pivot else x, 0.0 if r > pivot else x,
             np.inf if r <= pivot else r, r if r < pivot else -np.inf, x)
 
 
 @njit(inline="always", **_HELPER)
 def _cut_pass(q, p, pivot):
-    """A short book's units with priority below ``pivot``, at most ``pivot`` and equal to
-    it, the nearest priorities above and below it (inf and -inf if none) and Σ q, in one
-    pass with no branch per order. Units below and at most a priority are sums of their
-    own, not one from the other: at the next priority down, the units at most it are the
-    same sum, bit for bit, as those below the pivot, so the search never turns back."""
-    below = upto = at = total = 0.0
+    """A short book's units with priority below ``pivot`` and at most ``pivot``, the
+    nearest priorities above and below it (inf and -inf if none) and Σ q, in one pass with
+    no branch per order. Units below and at most a priority are sums of their own, not one
+    from the other: at the next priority down, the units at most it are the same sum, bit
+    for bit, as those below the pivot, so the search never turns back."""
+    below = upto = total = 0.0
     up = np.inf
     down = -np.inf
     for i in range(q.size):
-        b, u, a, above, under, x = _cut_pass_terms(q, p, pivot, i)
+        b, u, above, under, x = _cut_pass_terms(q, p, pivot, i)
         below += b
         upto += u
-        at += a
         up = min(up, above)
         down = max(down, under)
         total += x
-    return below, upto, at, up, down, total
+    return below, upto, up, down, total
 
 
 @njit(**_HELPER)
@@ -886,17 +891,22 @@ def _short_cut(q, p, capacity):
     It ends at the cut: it never turns back (see :func:`_cut_pass`), it cannot pass the
     lowest priority (nothing lies below it) nor the highest (all of Σ q > capacity lies
     at most it, the same sum).
+
+    The cut's units are those at most it less those below it, not a sum of their own: the
+    pass has one chain of additions fewer (0.92 of the call's time at E = 1 000 on 32 and
+    100 suppliers), and what is left never exceeds them (capacity < upto, so capacity -
+    below ≤ upto - below after rounding too): no order at the cut gets more than it asked.
     """
     m = q.size
     pivot = _median3(p[0], p[m // 2], p[m - 1])
     first = True
     while True:  # one call of _cut_pass, compiled inline
-        below, upto, at, up, down, total = _cut_pass(q, p, pivot)
+        below, upto, up, down, total = _cut_pass(q, p, pivot)
         if first and total <= capacity:
             return np.inf, 0.0, 1.0
         first = False
         if below <= capacity < upto:
-            return pivot, capacity - below, at
+            return pivot, capacity - below, upto - below
         pivot = down if below > capacity else up
 
 

@@ -82,8 +82,9 @@ def best_case_books(capacity, indptr, quantity, priority, cut, out, scratch):
             p = p_row[a:b]
             pivot = cut[r, s]
             below = at = 0.0
-            if b - a < _SHORT:  # the walk's pass
-                below, _, at, _, _, _ = allocation._cut_pass(q, p, pivot)
+            if b - a < _SHORT:  # the walk's pass; the cut's units as the walk finds them
+                below, upto, _, _, _ = allocation._cut_pass(q, p, pivot)
+                at = upto - below
             elif allocation._ordered_sum(q) > capacity[r, s] and pivot != np.inf:
                 below, at = allocation._cut_sums(q, p, b - a, pivot, below_lanes, at_lanes)
             if pivot == np.inf:  # all met: what the search hands the output pass then

@@ -437,6 +437,50 @@ def test_batch_bad_input_names_the_argument():
         allocate_batch([[1.0], [-1.0]], [0, 1], [[1.0], [1.0]], rule="uniform")
 
 
+ULP_UNDER_A_CLASS = [
+    # Orders at the cut: one of them once got 1.1e-16 more than its units.
+    ([0.20980426235828745, 0.38177864566145125, 1.6640046131404307, 1.0354127088850447],
+     [2.0, 2.0, 1.0, 0.0], 3.291000230045214),
+    # A lone order at the cut: it once got what was left, 8.9e-16 more than its units.
+    ([5.503438577936358, 0.2970463795186665, 1.5689935538234094, 0.88623949224015,
+      3.9173134908119223, 0.9901549528002188, 1.5967431471072897],
+     [2.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0], 14.759929594238015),
+]
+"""Lexicographic books whose capacity lies an ulp under the units at most a class."""
+
+
+def _ulp_under_a_class(rng: np.random.Generator, n: int) -> tuple[list, np.ndarray, np.ndarray]:
+    """A book of ``n`` orders in 3 or 7 classes or of distinct priorities, whose capacity lies
+    within 8 · 2^-53 (relative) either side of the units of the orders at most one of its
+    priorities, summed in book order or by NumPy (pairwise), as a researcher's script might."""
+    quantity = rng.exponential(1.0, n)
+    classes = int(rng.choice([3, 7, 0]))
+    priority = rng.integers(0, classes, n).astype(float) if classes else rng.random(n)
+    served = quantity[priority <= rng.choice(priority)]
+    units = float(np.sum(served)) if rng.random() < 0.5 else sum(served.tolist())
+    return [units * (1.0 - int(rng.integers(-8, 9)) * 2.0 ** -53)], quantity, priority
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("sizes", [(2, _PACKED_BELOW), (_PACKED_BELOW, _CUT_SAMPLED_FROM),
+                                   (_CUT_SAMPLED_FROM, 4 * _CUT_SAMPLED_FROM)])
+def test_lexicographic_contract_holds_with_capacity_an_ulp_from_a_class(implementation, sizes):
+    """Rounding where the capacity all but meets a class: no order at the cut gets more than
+    its units, and the supplier ships its capacity, on short books (the walk), longer ones
+    (the search) and those long enough to be sampled. Sums of the same units in another
+    order once disagreed here: the search then served a book in full, up to 3.7 times its
+    capacity, and the walk gave orders at the cut up to 9e-16 more than they asked."""
+    rng = np.random.default_rng(7)
+    books = [(c, np.array(q), np.array(p)) for q, p, c in ULP_UNDER_A_CLASS]
+    books += [_ulp_under_a_class(rng, int(rng.integers(*sizes))) for _ in range(300)]
+    for capacity, quantity, priority in books:
+        indptr = [0, quantity.size]
+        capacity = np.atleast_1d(capacity)
+        alloc = IMPLEMENTATIONS[implementation](capacity, indptr, quantity,
+                                                rule="lexicographic", priority=priority)
+        check_allocation_contract(capacity, indptr, quantity, alloc)
+
+
 def test_water_filling_with_capacity_within_rounding_of_the_total():
     """A regression: the reference once lost the remaining weight to cancellation here."""
     quantity = [1.0, 1.0141535126551275, 2046.5255283706219, 6144.2743481423695]
