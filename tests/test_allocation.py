@@ -481,6 +481,36 @@ def test_lexicographic_contract_holds_with_capacity_an_ulp_from_a_class(implemen
         check_allocation_contract(capacity, indptr, quantity, alloc)
 
 
+def _ulp_from_a_kink(rng: np.random.Generator, n: int, rule: str) -> tuple[list, np.ndarray, dict]:
+    """A water-filling book of ``n`` orders whose capacity lies within 8 · 2^-53 (relative)
+    either side of its fill Σ min(q, level · w) at a level where one order is just met."""
+    quantity = rng.exponential(1.0, n)
+    weight = rng.uniform(0.5, 2.0, n) if rule == "turn_and_earn" else np.ones(n)
+    level = (quantity / weight)[rng.integers(n)]
+    fill = np.minimum(quantity, level * weight)
+    units = float(np.sum(fill)) if rng.random() < 0.5 else sum(fill.tolist())
+    extra = {"weight": weight} if rule == "turn_and_earn" else {}
+    return [units * (1.0 - int(rng.integers(-8, 9)) * 2.0 ** -53)], quantity, extra
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("rule", ["uniform", "turn_and_earn"])
+@pytest.mark.parametrize(("sizes", "books"), [((2, _SHORT_WATER_BELOW), 300),
+                                              ((_SHORT_WATER_BELOW, 1000), 100),
+                                              ((_SAMPLED_FROM, _SAMPLED_FROM + 1000), 20)])
+def test_water_filling_contract_holds_with_capacity_an_ulp_from_a_kink(implementation, rule,
+                                                                       sizes, books):
+    """The water-filling counterpart of the lexicographic test above: a capacity within
+    rounding of the fill at which an order is just met, on short books (whole passes),
+    longer ones (lanes) and those long enough to start from a sample."""
+    rng = np.random.default_rng(8)
+    for _ in range(books):
+        capacity, quantity, extra = _ulp_from_a_kink(rng, int(rng.integers(*sizes)), rule)
+        indptr = [0, quantity.size]
+        alloc = IMPLEMENTATIONS[implementation](capacity, indptr, quantity, rule=rule, **extra)
+        check_allocation_contract(capacity, indptr, quantity, alloc)
+
+
 def test_water_filling_with_capacity_within_rounding_of_the_total():
     """A regression: the reference once lost the remaining weight to cancellation here."""
     quantity = [1.0, 1.0141535126551275, 2046.5255283706219, 6144.2743481423695]
