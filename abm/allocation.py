@@ -761,7 +761,8 @@ def _priority_cut(q, p, capacity, total, sq, sp, below, at):
     # orders' units below were found not to: sums of the same units in other orders (lanes
     # or one chain, over the book or the packed orders) disagreed by rounding, so what is
     # left for high is within rounding of 0. It gets 0; its orders are not served in full.
-    return (high, 0.0, 1.0) if high < np.inf else (np.inf, 0.0, 1.0)
+    # (high is inf only if every priority was found to fit: then all are met.)
+    return high, 0.0, 1.0
 
 
 @njit(**_HELPER)

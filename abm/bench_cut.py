@@ -35,7 +35,7 @@ __all__ = ["LEXICOGRAPHIC", "best_case_books", "find_cuts", "has_cuts", "kernel_
 
 LEXICOGRAPHIC = RULES["lexicographic"]
 _SHORT = allocation._PACKED_BELOW
-_OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy", "_nrt": False}
+_OPTIONS = allocation._HELPER  # the kernel's own options: its helpers inline as they do there
 
 
 def has_cuts(indptr: np.ndarray) -> bool:

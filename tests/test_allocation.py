@@ -449,16 +449,20 @@ ULP_UNDER_A_CLASS = [
 """Lexicographic books whose capacity lies an ulp under the units at most a class."""
 
 
-def _ulp_under_a_class(rng: np.random.Generator, n: int) -> tuple[list, np.ndarray, np.ndarray]:
+def _within_rounding(rng: np.random.Generator, units: np.ndarray) -> float:
+    """Σ ``units``, summed in order or by NumPy (pairwise) as a researcher's script might,
+    moved by up to 8 · 2^-53 of itself either way."""
+    total = float(np.sum(units)) if rng.random() < 0.5 else sum(units.tolist())
+    return total * (1.0 - int(rng.integers(-8, 9)) * 2.0 ** -53)
+
+
+def _ulp_from_a_class(rng: np.random.Generator, n: int) -> tuple[float, np.ndarray, np.ndarray]:
     """A book of ``n`` orders in 3 or 7 classes or of distinct priorities, whose capacity lies
-    within 8 · 2^-53 (relative) either side of the units of the orders at most one of its
-    priorities, summed in book order or by NumPy (pairwise), as a researcher's script might."""
+    within rounding of the units of the orders at most one of its priorities."""
     quantity = rng.exponential(1.0, n)
     classes = int(rng.choice([3, 7, 0]))
     priority = rng.integers(0, classes, n).astype(float) if classes else rng.random(n)
-    served = quantity[priority <= rng.choice(priority)]
-    units = float(np.sum(served)) if rng.random() < 0.5 else sum(served.tolist())
-    return [units * (1.0 - int(rng.integers(-8, 9)) * 2.0 ** -53)], quantity, priority
+    return _within_rounding(rng, quantity[priority <= rng.choice(priority)]), quantity, priority
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
@@ -472,25 +476,22 @@ def test_lexicographic_contract_holds_with_capacity_an_ulp_from_a_class(implemen
     capacity, and the walk gave orders at the cut up to 9e-16 more than they asked."""
     rng = np.random.default_rng(7)
     books = [(c, np.array(q), np.array(p)) for q, p, c in ULP_UNDER_A_CLASS]
-    books += [_ulp_under_a_class(rng, int(rng.integers(*sizes))) for _ in range(300)]
+    books += [_ulp_from_a_class(rng, int(rng.integers(*sizes))) for _ in range(300)]
     for capacity, quantity, priority in books:
         indptr = [0, quantity.size]
-        capacity = np.atleast_1d(capacity)
-        alloc = IMPLEMENTATIONS[implementation](capacity, indptr, quantity,
+        alloc = IMPLEMENTATIONS[implementation]([capacity], indptr, quantity,
                                                 rule="lexicographic", priority=priority)
-        check_allocation_contract(capacity, indptr, quantity, alloc)
+        check_allocation_contract([capacity], indptr, quantity, alloc)
 
 
-def _ulp_from_a_kink(rng: np.random.Generator, n: int, rule: str) -> tuple[list, np.ndarray, dict]:
-    """A water-filling book of ``n`` orders whose capacity lies within 8 · 2^-53 (relative)
-    either side of its fill Σ min(q, level · w) at a level where one order is just met."""
+def _ulp_from_a_kink(rng: np.random.Generator, n: int, rule: str) -> tuple[float, np.ndarray, dict]:
+    """A water-filling book of ``n`` orders whose capacity lies within rounding of its fill
+    Σ min(q, level · w) at a level where one order is just met."""
     quantity = rng.exponential(1.0, n)
     weight = rng.uniform(0.5, 2.0, n) if rule == "turn_and_earn" else np.ones(n)
     level = (quantity / weight)[rng.integers(n)]
-    fill = np.minimum(quantity, level * weight)
-    units = float(np.sum(fill)) if rng.random() < 0.5 else sum(fill.tolist())
     extra = {"weight": weight} if rule == "turn_and_earn" else {}
-    return [units * (1.0 - int(rng.integers(-8, 9)) * 2.0 ** -53)], quantity, extra
+    return _within_rounding(rng, np.minimum(quantity, level * weight)), quantity, extra
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
@@ -507,8 +508,9 @@ def test_water_filling_contract_holds_with_capacity_an_ulp_from_a_kink(implement
     for _ in range(books):
         capacity, quantity, extra = _ulp_from_a_kink(rng, int(rng.integers(*sizes)), rule)
         indptr = [0, quantity.size]
-        alloc = IMPLEMENTATIONS[implementation](capacity, indptr, quantity, rule=rule, **extra)
-        check_allocation_contract(capacity, indptr, quantity, alloc)
+        alloc = IMPLEMENTATIONS[implementation]([capacity], indptr, quantity, rule=rule,
+                                                **extra)
+        check_allocation_contract([capacity], indptr, quantity, alloc)
 
 
 def test_water_filling_with_capacity_within_rounding_of_the_total():
