@@ -54,13 +54,16 @@ turn-and-earn. Management Science 45(5):685–703. doi:10.1287/mnsc.45.5.685
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from abm.allocation_inputs import RULES, check_batch_inputs, check_inputs
 from abm.jit_cache import load_without_compiler
 
-__all__ = ["RULES", "allocate", "allocate_batch", "allocate_batch_unchecked", "allocate_packed",
-           "allocate_unchecked", "packed_size", "scratch_size"]
+__all__ = ["CLASS_SLOTS", "RULES", "allocate", "allocate_batch", "allocate_batch_unchecked",
+           "allocate_packed", "allocate_unchecked", "class_table", "packed_size", "scratch_size"]
 
 PROPORTIONAL, UNIFORM, LEXICOGRAPHIC, TURN_AND_EARN = (RULES[name] for name in RULES)
 
@@ -120,6 +123,11 @@ _CUT_SAMPLED_FROM = 8 * _CUT_SAMPLE
 _CUT_TRIES = 4
 _QUANTILE_SAMPLE = 9
 _SHORT_STEPS = 1
+CLASS_SLOTS = 5
+"""Priority classes a short lexicographic book may have to be cut in one pass over all of them
+(:func:`_class_cut`): four pivots in one 4-wide vector, the total beside it."""
+_TABLE_ROW = CLASS_SLOTS + 1
+"""Elements of a book's row of the :func:`class_table`: its number of classes, then them."""
 # A lane pass (_fill, _cut_sums) sets every lane from a book's first _LANES orders.
 assert min(_PACKED_BELOW, _SHORT_WATER_BELOW) >= _LANES, \
     "lane passes need books of at least _LANES orders"
@@ -911,6 +919,80 @@ def _short_cut(q, p, capacity):
         pivot = down if below > capacity else up
 
 
+@intrinsic
+def _units_below_each(typingctx, q, p, classes):
+    """In one pass over a book, its units with priority below each of ``classes[1:5]`` and Σ q:
+    five floats. Each is a chain of additions of 0 or the order's units in the orders' order,
+    the very additions :func:`_cut_pass` makes at that priority (the units below a class are
+    the units at most the one before it), so the sums are the walk's bit for bit. The four
+    pivots sit in one 4-wide vector: a compare, a mask and an add serve all four, which numba
+    spelt as four scalar chains otherwise (8 chains: 1.4 times the walk's time, its sums
+    spilled to the stack). ``q``, ``p`` and ``classes`` are contiguous float64 arrays,
+    ``classes`` of at least 5 elements."""
+    contiguous = all(isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C"
+                     and a.dtype == types.float64 for a in (q, p, classes))
+    if not contiguous:
+        return None
+    result = types.UniTuple(types.float64, 5)
+
+    def codegen(context, builder, signature, args):
+        f64 = ir.DoubleType()
+        i32 = ir.IntType(32)
+        vector = ir.VectorType(f64, 4)
+        q_arr, p_arr, c_arr = (context.make_array(t)(context, builder, a)
+                               for t, a in zip(signature.args, args, strict=True))
+        pivots_at = builder.gep(c_arr.data, [ir.Constant(ir.IntType(64), 1)])
+        pivots = builder.load(builder.bitcast(pivots_at, vector.as_pointer()), align=8)
+        zeros = ir.Constant(vector, [0.0] * 4)
+        below = cgutils.alloca_once_value(builder, zeros)
+        total = cgutils.alloca_once_value(builder, ir.Constant(f64, 0.0))
+        undef = ir.Constant(vector, ir.Undefined)
+        first = ir.Constant(ir.VectorType(i32, 4), [0] * 4)
+
+        def broadcast(x):
+            return builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(i32, 0)),
+                                          undef, first)
+
+        with cgutils.for_range(builder, builder.extract_value(q_arr.shape, 0)) as loop:
+            x = builder.load(builder.gep(q_arr.data, [loop.index]))
+            r = builder.load(builder.gep(p_arr.data, [loop.index]))
+            units = builder.select(builder.fcmp_ordered("<", broadcast(r), pivots),
+                                   broadcast(x), zeros)
+            builder.store(builder.fadd(builder.load(below), units), below)
+            builder.store(builder.fadd(builder.load(total), x), total)
+        sums = builder.load(below)
+        items = [builder.extract_element(sums, ir.Constant(i32, k)) for k in range(4)]
+        return context.make_tuple(builder, result, [*items, builder.load(total)])
+
+    return result(q, p, classes), codegen
+
+
+@njit(inline="always", **_HELPER)
+def _class_cut(q, p, capacity, classes):
+    """:func:`_short_cut` for a book whose distinct priorities are known: ``classes`` holds
+    them in ascending order, then inf (CLASS_SLOTS in all). One pass sums the units below
+    each class and Σ q (:func:`_units_below_each`); the cut is the class whose units below
+    are at most the capacity and whose units at most it are more. Those are the walk's sums,
+    so the cut and its units are the walk's, bit for bit, with no walk: no pass a priority,
+    no branch on whether a pass found the cut.
+
+    The units below and at most the cut are picked by selects, not by indexing the sums by
+    the cut's place (which compiled to a jump table, mispredicted on most books): the sums
+    rise with the class, so the largest of those at most the capacity is the units below
+    the cut, and the smallest of those above it the units at most the cut.
+    """
+    s1, s2, s3, s4, total = _units_below_each(q, p, classes)
+    if total <= capacity:
+        return np.inf, 0.0, 1.0
+    place = (s1 <= capacity) + (s2 <= capacity) + (s3 <= capacity) + (s4 <= capacity)
+    below = max(max(0.0 if s1 > capacity else s1, 0.0 if s2 > capacity else s2),
+                max(0.0 if s3 > capacity else s3, 0.0 if s4 > capacity else s4))
+    upto = min(min(np.inf if s1 <= capacity else s1, np.inf if s2 <= capacity else s2),
+               min(min(np.inf if s3 <= capacity else s3, np.inf if s4 <= capacity else s4),
+                   total))
+    return classes[place], capacity - below, upto - below
+
+
 @njit(**_HELPER)
 def _one_order(x, capacity, y, rule):
     """The allocation of a book of one order, ``x`` units of weight ``y``, bit for bit
@@ -984,10 +1066,13 @@ def _book_cut(q, p, capacity, sq, sp, lane_a, lane_b):
 
 
 @njit(**_HELPER)
-def _lexicographic_books(capacity, indptr, quantity, priority, out, sq, sp, lane_a, lane_b):
+def _lexicographic_books(capacity, indptr, quantity, priority, out, sq, sp, lane_a, lane_b,
+                         classes):
     """Allocate every book by strict priority: orders before the cut are met, those at it
     share what is left; ``sq``, ``sp`` and the lanes are :func:`allocate_unchecked`'s
-    scratch."""
+    scratch. ``classes`` is the layout's :func:`class_table` (a bound kernel's), or None: a
+    book with its classes in the table is cut in one pass (:func:`_class_cut`), the others
+    walk or search (:func:`_book_cut`), with the same result bit for bit."""
     for s in range(capacity.size):
         a = indptr[s]
         b = indptr[s + 1]
@@ -997,7 +1082,14 @@ def _lexicographic_books(capacity, indptr, quantity, priority, out, sq, sp, lane
             continue
         q = quantity[a:b]
         p = priority[a:b]
-        cut, left, group = _book_cut(q, p, capacity[s], sq, sp, lane_a, lane_b)
+        if classes is None:
+            cut, left, group = _book_cut(q, p, capacity[s], sq, sp, lane_a, lane_b)
+        else:
+            row = classes[_TABLE_ROW * s:_TABLE_ROW * (s + 1)]
+            if row[0] > 0.0:
+                cut, left, group = _class_cut(q, p, capacity[s], row[1:])
+            else:
+                cut, left, group = _book_cut(q, p, capacity[s], sq, sp, lane_a, lane_b)
         _serve_priority(q, p, cut, left, group, out[a:b])
 
 
@@ -1056,6 +1148,13 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, 
     The caller guarantees what :func:`allocate` checks; only the size of ``scratch`` is
     checked here (``ValueError``), as a short one would be written past its end.
     """
+    _allocate(capacity, indptr, quantity, rule, priority, weight, out, scratch, None)
+
+
+@njit(**_HELPER)
+def _allocate(capacity, indptr, quantity, rule, priority, weight, out, scratch, classes):
+    """:func:`allocate_unchecked`, and a bound kernel's lexicographic :func:`class_table`
+    (None: none)."""
     if rule == PROPORTIONAL:
         for s in range(capacity.size):
             a = indptr[s]
@@ -1078,14 +1177,50 @@ def allocate_unchecked(capacity, indptr, quantity, rule, priority, weight, out, 
         _water_fill_books(capacity, indptr, quantity, weight, out, sq, sw, lane_a, lane_b,
                           lane_c)
     else:
-        _lexicographic_books(capacity, indptr, quantity, priority, out, sq, sw, lane_a, lane_b)
+        _lexicographic_books(capacity, indptr, quantity, priority, out, sq, sw, lane_a, lane_b,
+                             classes)
 
 
 def packed_size(indptr) -> int:
     """Elements of the work array :func:`allocate_packed` takes for the CSR layout
-    ``indptr`` (S + 1 offsets, E orders): S + 4 E and the kernel's scratch."""
+    ``indptr`` (S + 1 offsets, E orders): S + 4 E, the class table's (CLASS_SLOTS + 1) · S
+    and the kernel's scratch."""
     indptr = np.asarray(indptr, dtype=np.int64)
-    return int(indptr.size - 1 + 4 * indptr[-1]) + scratch_size(indptr)
+    n_suppliers = indptr.size - 1
+    return int(n_suppliers + 4 * indptr[-1] + _TABLE_ROW * n_suppliers) + scratch_size(indptr)
+
+
+def class_table(indptr, priority) -> np.ndarray:
+    """The lexicographic class table of a layout and its priorities: float64[(CLASS_SLOTS + 1) · S].
+
+    Book s's row (``(CLASS_SLOTS + 1) * s`` on) holds its number of distinct priorities, then
+    them in ascending order, then inf, when it has 2 to _PACKED_BELOW - 1 orders in at most
+    CLASS_SLOTS classes: the kernel cuts such a book in one pass (:func:`_class_cut`). The
+    others' rows are zeros: they walk or are searched, as in a table never filled. A bound
+    kernel works it out once, as its priorities are bound with its layout (``indptr`` and
+    ``priority`` checked as :func:`allocate` checks them).
+
+    >>> class_table([0, 3, 4], [2.0, 0.0, 2.0, 1.0]).reshape(2, CLASS_SLOTS + 1).tolist()
+    [[2.0, 0.0, 2.0, inf, inf, inf], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]
+    """
+    indptr = np.asarray(indptr, dtype=np.int64)
+    priority = np.asarray(priority, dtype=float)
+    sizes = np.diff(indptr)
+    book = np.repeat(np.arange(sizes.size), sizes)
+    order = np.lexsort((priority, book))
+    book, priority = book[order], priority[order]
+    new_class = np.ones(book.size, dtype=bool)
+    new_class[1:] = (book[1:] != book[:-1]) | (priority[1:] != priority[:-1])
+    class_book = book[new_class]
+    classes = np.bincount(class_book, minlength=sizes.size)
+    rank = np.arange(class_book.size) - (np.cumsum(classes) - classes)[class_book]
+    table = np.full((sizes.size, _TABLE_ROW), np.inf)
+    table[:, 0] = classes
+    kept = rank < CLASS_SLOTS
+    table[class_book[kept], 1 + rank[kept]] = priority[new_class][kept]
+    one_pass = (sizes >= 2) & (sizes < _PACKED_BELOW) & (classes <= CLASS_SLOTS)
+    table[~one_pass] = 0.0
+    return table.ravel()
 
 
 @load_without_compiler
@@ -1096,22 +1231,27 @@ def allocate_packed(arena, indptr, rule):
     (:class:`abm.allocation_bound.BoundKernel`, the model's path).
 
     ``arena`` (float64[n], n ≥ :func:`packed_size`) holds capacity[S], quantity[E],
-    priority[E], weight[E], out[E], then the scratch, in that order. A call from Python
-    unboxes each array argument, about 35 ns apiece on the benchmark's machine: one here
-    instead of six. Unlike the kernel it keeps the GIL, as releasing and retaking it cost
-    about 0.13 µs, a large share of a model-sized call's work (0.05-0.4 µs). Unchecked
-    but for the size of ``arena`` (``ValueError``: the arrays here, the scratch in the
-    kernel), as a short one would be written past its end.
+    priority[E], weight[E], out[E], the lexicographic :func:`class_table` of the layout and
+    priorities ((CLASS_SLOTS + 1) · S; zeros: none; unused by the other rules), then the
+    scratch, in that order. A call from Python unboxes each array argument, about 35 ns
+    apiece on the benchmark's machine: one here instead of six. Unlike the kernel it keeps
+    the GIL, as releasing and retaking it cost about 0.13 µs, a large share of a
+    model-sized call's work (0.05-0.4 µs). Unchecked but for the size of ``arena``
+    (``ValueError``: the arrays and the table here, the scratch in the kernel), as a short
+    one would be written past its end. The table must be the one of ``indptr`` and
+    priority[E] as they stand: a stale one gives other allocations.
     """
     if indptr.size == 0:
         raise ValueError("indptr is empty")
     s = indptr.size - 1
     e = indptr[s]
-    if e < 0 or arena.size < s + 4 * e:
-        raise ValueError("arena holds fewer than S + 4 E elements")
-    allocate_unchecked(arena[:s], indptr, arena[s:s + e], rule, arena[s + e:s + 2 * e],
-                       arena[s + 2 * e:s + 3 * e], arena[s + 3 * e:s + 4 * e],
-                       arena[s + 4 * e:])
+    table = s + 4 * e
+    scratch = table + _TABLE_ROW * s
+    if e < 0 or arena.size < scratch:
+        raise ValueError("arena holds fewer than S + 4 E + (CLASS_SLOTS + 1) S elements")
+    _allocate(arena[:s], indptr, arena[s:s + e], rule, arena[s + e:s + 2 * e],
+              arena[s + 2 * e:s + 3 * e], arena[s + 3 * e:table], arena[scratch:],
+              arena[table:scratch])
 
 
 @njit(cache=True, parallel=True)

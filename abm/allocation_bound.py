@@ -12,6 +12,11 @@ Even then the call unboxes each array it passes, so the arrays live end to end i
 and the call passes that, the layout and the rule: :func:`abm.allocation.allocate_packed`, which
 also keeps the GIL (releasing it costs about as much as a small call's work).
 
+The priorities are bound with the layout, so a lexicographic kernel works out each book's
+priority classes once (:func:`abm.allocation.class_table`, in the work array too): the kernel
+then cuts a short book of a few classes in one pass, with the walk's result bit for bit. Its
+``priority`` is read-only, as a priority written in place would leave that table stale.
+
 The compiled version trusts its arguments' types (an array of another dtype or layout would be
 misread), so a bound kernel passes only the arrays it made: they cannot be replaced, only written
 in place.
@@ -24,7 +29,7 @@ import functools
 import numpy as np
 from numba import typeof
 
-from abm.allocation import allocate_packed, packed_size
+from abm.allocation import allocate_packed, class_table, packed_size
 from abm.allocation_inputs import RULES, check_inputs
 
 __all__ = ["BoundKernel", "compiled_for"]
@@ -73,7 +78,7 @@ class BoundKernel(functools.partial):
                                  "in place.")
     quantity = _view("quantity", "float64[E]: units ordered; write in place.")
     priority = _view("priority", "float64[E]: priority numbers (lexicographic; zeros for "
-                                 "other rules).")
+                                 "other rules); read-only, bound with the layout.")
     weight = _view("weight", "float64[E]: past-sales weights (turn_and_earn; > 0, ones at "
                              "first).")
     out = _view("out", "float64[E]: the last call's allocations (units).")
@@ -93,7 +98,8 @@ class BoundKernel(functools.partial):
 def _arrays(indptr, rule: str, priority) -> tuple:
     """Checked arguments of ``allocate_packed`` for the layout ``indptr`` (the work array,
     indptr, the rule's code) and the named views of the work array: capacity and quantity
-    zeroed, priority, weight ones, out."""
+    zeroed, priority (read-only; and, for lexicographic, its class table), weight ones,
+    out."""
     indptr = np.asarray(indptr)
     try:  # the sizes to check against; check_inputs then names whatever is wrong
         n_orders = max(0, int(indptr.ravel()[-1]))
@@ -108,6 +114,9 @@ def _arrays(indptr, rule: str, priority) -> tuple:
     views["weight"][:] = 1.0
     if code == RULES["lexicographic"]:
         views["priority"][:] = pri
+        table = class_table(ptr, pri)
+        arena[ends[-1]:ends[-1] + table.size] = table
+    views["priority"].flags.writeable = False
     return arena, ptr.copy(), code, views
 
 

@@ -20,10 +20,11 @@
   the unchecked kernel called through numba's dispatcher (``unchecked``) and of
   the validating wrapper :func:`abm.allocation.allocate`;
 * **cut** — at each per-call size with books of two orders or more, µs per problem
-  of the lexicographic kernel (``kernel``) and of its best case, each book's first
+  of the lexicographic kernel (``kernel``), of its best case, each book's first
   try at the cut a hit: one pass and the output pass (``best_case``,
-  :mod:`abm.bench_cut`), both in one jitted loop over the problems, with no call:
-  how much of the time a better first guess could save;
+  :mod:`abm.bench_cut`), and of the bound kernel's path, which cuts a short book of a
+  few classes in one pass over them all (``bound``), all in one jitted loop over the
+  problems, with no call: how much of the time a better first guess could save;
 * **batch** — :func:`abm.allocation.allocate_batch_unchecked` over R replicas against R
   calls of the unchecked kernel;
 * **start_up** — a fresh Python process that imports :mod:`abm.allocation`
@@ -475,18 +476,22 @@ def per_call_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
 
 
 def cut_rows(problems: Sequence[Problem], repeat: int) -> list[Row]:
-    """Seconds per problem of the lexicographic kernel and of its best case (each book's
-    first try its cut: :mod:`abm.bench_cut`), both in one jitted loop over ``problems`` (on
-    one layout), so neither pays a call; none when no book has two orders."""
+    """Seconds per problem of the lexicographic kernel, of its best case (each book's first
+    try its cut: :mod:`abm.bench_cut`) and of the bound kernel's path (its class table), each
+    in one jitted loop over ``problems`` (on one layout), so none pays a call; none when no
+    book has two orders."""
     if not bench_cut.has_cuts(problems[0].indptr):
         return []
     capacity, indptr, quantity, priority, cut, out, scratch = bench_cut.stacked(
         [p.capacity for p in problems], problems[0].indptr, [p.quantity for p in problems],
         [p.priority for p in problems])
+    tables = bench_cut.class_tables(indptr, priority)
     loops = {"kernel": lambda: bench_cut.kernel_books(capacity, indptr, quantity, priority,
                                                       out, scratch),
              "best_case": lambda: bench_cut.best_case_books(capacity, indptr, quantity,
-                                                            priority, cut, out, scratch)}
+                                                            priority, cut, out, scratch),
+             "bound": lambda: bench_cut.bound_books(capacity, indptr, quantity, priority,
+                                                    tables, out, scratch)}
     size = BYTES_PER_ORDER["lexicographic"] * quantity.shape[1]
     return [Row("cut", "lexicographic", "random", quantity.shape[1], capacity.shape[1], 1, name,
                 median_seconds(loop, repeat) / len(problems), size)
@@ -642,11 +647,14 @@ def format_report(rows: Sequence[Row]) -> str:
     if of("cut", "kernel"):
         blocks.append(_table(
             "lexicographic cut (µs per problem, timed in one jitted loop over the problems: no "
-            "call); best case = each book's first try the cut (one pass and the output pass)",
-            ["E", "S", "kernel", "best case", "best / kernel"],
+            "call); best case = each book's first try the cut (one pass and the output pass); "
+            "bound = the bound kernel's path (a short book of few classes cut in one pass)",
+            ["E", "S", "kernel", "best case", "best / kernel", "bound", "bound / kernel"],
             [[str(r.n_orders), str(r.n_suppliers), f"{r.seconds * 1e6:.2f}",
               f"{(best := at['cut', *_case(r), 'best_case']) * 1e6:.2f}",
-              f"{best / r.seconds:.2f}"] for r in of("cut", "kernel")]))
+              f"{best / r.seconds:.2f}",
+              f"{(bound := at['cut', *_case(r), 'bound']) * 1e6:.2f}",
+              f"{bound / r.seconds:.2f}"] for r in of("cut", "kernel")]))
     if of("batch", "batch"):
         blocks.append(_table(
             f"batch over R replicas (ms per call; {os.cpu_count()} CPUs)",

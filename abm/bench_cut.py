@@ -12,7 +12,10 @@ guessed cut in a pass and then writes the allocation can do.
 
 The benchmark times the kernel and that best case the same way, in one jitted loop over the
 problems that pays no call, so that a reader can tell whether better guesses could meet the
-per-call target, or whether the passes themselves cost too much. The best case gives the
+per-call target, or whether the passes themselves cost too much. Beside them it times the
+bound kernel's path (``bound_books``): a short book of at most CLASS_SLOTS priority classes,
+known from the layout, cut in one pass over all of them (``_class_cut``), then the output
+pass; the other books as the kernel takes them. The best case gives the
 kernel's allocation bit for bit, except on a long book whose cut the kernel found among packed
 orders, where it differs by rounding (the units left are summed over other orders).
 
@@ -28,10 +31,10 @@ import numpy as np
 from numba import njit
 
 from abm import allocation
-from abm.allocation import RULES, allocate_unchecked, scratch_size
+from abm.allocation import RULES, allocate_unchecked, class_table, scratch_size
 
-__all__ = ["LEXICOGRAPHIC", "best_case_books", "find_cuts", "has_cuts", "kernel_books",
-           "stacked"]
+__all__ = ["LEXICOGRAPHIC", "best_case_books", "bound_books", "class_tables", "find_cuts",
+           "has_cuts", "kernel_books", "stacked"]
 
 LEXICOGRAPHIC = RULES["lexicographic"]
 _SHORT = allocation._PACKED_BELOW
@@ -100,6 +103,21 @@ def kernel_books(capacity, indptr, quantity, priority, out, scratch):
     for r in range(capacity.shape[0]):
         allocate_unchecked(capacity[r], indptr, quantity[r], LEXICOGRAPHIC, priority[r],
                            quantity[r], out[r], scratch)
+
+
+@njit(**_OPTIONS)
+def bound_books(capacity, indptr, quantity, priority, tables, out, scratch):
+    """The kernel as a bound kernel runs it (lexicographic, with each problem's class table,
+    ``tables``, from :func:`class_tables`) on each problem (rows) in turn: its work without a
+    call from Python."""
+    for r in range(capacity.shape[0]):
+        allocation._allocate(capacity[r], indptr, quantity[r], LEXICOGRAPHIC, priority[r],
+                             quantity[r], out[r], scratch, tables[r])
+
+
+def class_tables(indptr: np.ndarray, priority: np.ndarray) -> np.ndarray:
+    """The class table (:func:`abm.allocation.class_table`) of each row of ``priority``."""
+    return np.array([class_table(indptr, row) for row in priority], ndmin=2)
 
 
 def stacked(capacities: Sequence[np.ndarray], indptr: np.ndarray,

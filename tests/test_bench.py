@@ -48,7 +48,7 @@ def test_bench_kernel_writes_every_section(tmp_path, capsys):
                 for r in table if r["section"] == "cut"}
     assert searched == {(n, s, name) for n, s in bench.CALL_SIZES
                         if bench_cut.has_cuts(bench._even_indptr(n, s))
-                        for name in ("kernel", "best_case")}
+                        for name in ("kernel", "best_case", "bound")}
     assert (1_000, 100, "best_case") in searched and (1_000, 1_000, "kernel") not in searched
     assert {r["implementation"] for r in table if r["section"] == "start_up"} == {
         "warm", "warm_process"}

@@ -35,10 +35,14 @@ def _both(capacity, indptr, quantity, priority) -> tuple[np.ndarray, np.ndarray,
     bench_cut.best_case_books(capacity, indptr, quantity, priority, cut, out, scratch)
     kernel_out = np.full_like(out, np.nan)
     bench_cut.kernel_books(capacity, indptr, quantity, priority, kernel_out, scratch)
+    bound_out = np.full_like(out, np.nan)
+    bench_cut.bound_books(capacity, indptr, quantity, priority,
+                          bench_cut.class_tables(indptr, priority), bound_out, scratch)
     for r in range(capacity.shape[0]):
         np.testing.assert_array_equal(
             kernel_out[r], allocate(capacity[r], indptr, quantity[r], rule="lexicographic",
                                     priority=priority[r]))
+    assert bound_out.tobytes() == kernel_out.tobytes()  # the class table's cut is the walk's
     return out, kernel_out, args
 
 
