@@ -38,7 +38,12 @@ __all__ = ["LEXICOGRAPHIC", "best_case_books", "bound_books", "class_tables", "f
 
 LEXICOGRAPHIC = RULES["lexicographic"]
 _SHORT = allocation._PACKED_BELOW
-_OPTIONS = allocation._HELPER  # the kernel's own options: its helpers inline as they do there
+_OPTIONS = dict(allocation._HELPER, cache=False)
+"""The kernel's own options, so that its helpers inline as they do there, but not cached: numba's
+cache checks only the file of the function it holds, and these loops carry compiled copies of the
+kernel's functions, so a cached loop would time the kernel as it was when it was cached, not as
+abm/allocation.py now has it (seen: an edited output pass, which allocate gave, the cached loop
+did not)."""
 
 
 def has_cuts(indptr: np.ndarray) -> bool:

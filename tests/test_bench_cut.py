@@ -78,3 +78,13 @@ def test_a_wrong_cut_gives_another_allocation():
     ([0, 10, 20], True), ([0, 2], True), ([0, 1, 1000], True), ([0, 1, 2], False), ([0, 0], False)])
 def test_layouts_with_books_to_search(indptr, has):
     assert bench_cut.has_cuts(np.array(indptr)) is has
+
+
+def test_the_loops_are_compiled_afresh_not_loaded_from_the_cache():
+    """Numba's cache checks only the file of the function it holds: a cached loop here would
+    keep the kernel's code of the day it was cached after abm/allocation.py changed."""
+    from numba.core.caching import NullCache
+
+    for loop in (bench_cut.find_cuts, bench_cut.best_case_books, bench_cut.kernel_books,
+                 bench_cut.bound_books):
+        assert isinstance(loop._cache, NullCache), loop.__name__
