@@ -18,7 +18,9 @@
   problems called in turn, of the model's path, the kernel bound to each
   problem's arrays (``bound``, :class:`abm.allocation_bound.BoundKernel`), of
   the unchecked kernel called through numba's dispatcher (``unchecked``) and of
-  the validating wrapper :func:`abm.allocation.allocate`;
+  the validating wrapper :func:`abm.allocation.allocate`, each with the fastest and
+  slowest of its samples (``seconds_min``, ``seconds_max``: the spread within the
+  measurement's 0.1-0.2 s, not the slower spells of a busy machine);
 * **cut** — at each per-call size with books of two orders or more, µs per problem
   of the lexicographic kernel (``kernel``), of its best case, each book's first
   try at the cut a hit: one pass and the output pass (``best_case``,
@@ -156,7 +158,9 @@ _FIRST_CALL = (
 
 @dataclass(frozen=True)
 class Row:
-    """One measurement: the median time of one call (seconds), or a skipped one."""
+    """One measurement: the median time of one call (seconds), or a skipped one; per_call
+    rows also give the fastest and slowest sample (a slow spell of the machine shows as a
+    wide range), other rows nan."""
 
     section: str
     rule: str
@@ -168,6 +172,8 @@ class Row:
     seconds: float
     bytes: int
     status: str = "ok"
+    seconds_min: float = math.nan
+    seconds_max: float = math.nan
 
 
 COLUMNS = tuple(f.name for f in fields(Row))
@@ -259,7 +265,12 @@ def worst_problem(instance: str, rule: str, n_orders: int, n_suppliers: int,
 
 
 def median_seconds(call: Callable[[], object], repeat: int, warm_up: bool = True) -> float:
-    """Median time of one call over ``repeat`` samples (seconds).
+    """Median time of one call over ``repeat`` samples (seconds): see :func:`sample_seconds`."""
+    return statistics.median(sample_seconds(call, repeat, warm_up))
+
+
+def sample_seconds(call: Callable[[], object], repeat: int, warm_up: bool = True) -> list[float]:
+    """Time of one call in each of ``repeat`` samples (seconds).
 
     A sample runs the call as many times as needed to last :data:`SAMPLE_S`; the call
     that sizes the samples is the first sample when it lasts that long itself.
@@ -276,7 +287,7 @@ def median_seconds(call: Callable[[], object], repeat: int, warm_up: bool = True
         for _ in range(number):
             call()
         samples.append((time.perf_counter() - start) / number)
-    return statistics.median(samples)
+    return samples
 
 
 def copy_seconds(n_bytes: int, repeat: int) -> float:
@@ -438,15 +449,15 @@ def bound_kernel(problem: Problem, rule: str) -> BoundKernel:
     return kernel
 
 
-def time_call(problems: Sequence[Problem], rule: str, repeat: int) -> tuple[float, ...]:
-    """Median seconds per call of the bound kernel, of the unchecked kernel through
+def time_call(problems: Sequence[Problem], rule: str, repeat: int) -> tuple[list[float], ...]:
+    """Seconds per call in each sample, of the bound kernel, of the unchecked kernel through
     numba's dispatcher and of the validating wrapper, the calls taking the problems in
     turn (the mean over them)."""
     wrapped = [functools.partial(allocate, p.capacity, p.indptr, p.quantity, rule=rule,
                                  **p.extra(rule)) for p in problems]
-    return (median_seconds(in_turn([bound_kernel(p, rule) for p in problems]), repeat),
-            median_seconds(in_turn(_unchecked_calls(problems, rule)), repeat),
-            median_seconds(in_turn(wrapped), repeat))
+    return (sample_seconds(in_turn([bound_kernel(p, rule) for p in problems]), repeat),
+            sample_seconds(in_turn(_unchecked_calls(problems, rule)), repeat),
+            sample_seconds(in_turn(wrapped), repeat))
 
 
 def per_call_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
@@ -460,8 +471,10 @@ def per_call_rows(repeat: int, rng: np.random.Generator) -> list[Row]:
         problems = [random_problem(n, s, rng) for _ in range(CALL_BOOKS)]
         for rule in RULES:
             size = BYTES_PER_ORDER[rule] * n
-            rows += [Row("per_call", rule, "random", n, s, 1, implementation, seconds, size)
-                     for implementation, seconds in zip(("bound", "unchecked", "allocate"),
+            rows += [Row("per_call", rule, "random", n, s, 1, implementation,
+                         statistics.median(samples), size, seconds_min=min(samples),
+                         seconds_max=max(samples))
+                     for implementation, samples in zip(("bound", "unchecked", "allocate"),
                                                         time_call(problems, rule, repeat),
                                                         strict=True)]
         empty = [bench_floor.bound_empty_call(bound_kernel(p, "turn_and_earn").args)
@@ -635,9 +648,10 @@ def format_report(rows: Sequence[Row]) -> str:
             "per call (µs); bound = the model's path; floor = an empty jitted function's call "
             "with the same arguments, bound, or through numba's dispatcher (dispatch); "
             "bound - floor = the kernel's own work",
-            ["rule", "E", "S", "bound", "unchecked", "allocate", "floor", "dispatch",
-             "bound - floor"],
+            ["rule", "E", "S", "bound", "bound's samples", "unchecked", "allocate", "floor",
+             "dispatch", "bound - floor"],
             [[r.rule, str(r.n_orders), str(r.n_suppliers), f"{r.seconds * 1e6:.2f}",
+              f"{r.seconds_min * 1e6:.2f}-{r.seconds_max * 1e6:.2f}",
               f"{at['per_call', *_case(r), 'unchecked'] * 1e6:.2f}",
               f"{at['per_call', *_case(r), 'allocate'] * 1e6:.2f}",
               f"{_floor(at, r.n_orders, r.n_suppliers) * 1e6:.2f}",
@@ -751,16 +765,17 @@ def targets(rows: Sequence[Row]) -> list[list[str]]:
                              "ns/order x{:.2f} from E=1e4 to the largest E")]
                   for instance in ("geometric", "newton")]
     for n, s in CALL_SIZES:
-        calls = {r.rule: r.seconds for r in rows if (r.section, r.implementation, r.n_orders,
-                                                       r.n_suppliers) == ("per_call", "bound",
-                                                                          n, s)}
+        calls = {r.rule: r for r in rows if (r.section, r.implementation, r.n_orders,
+                                               r.n_suppliers) == ("per_call", "bound", n, s)}
         if calls:
-            slowest = max(calls, key=calls.__getitem__)
+            slowest = max(calls.values(), key=lambda r: r.seconds)
+            samples = (f"; its samples {slowest.seconds_min * 1e6:.2f}-"
+                       f"{slowest.seconds_max * 1e6:.2f}")
             floor = f"; the call alone {_floor(at, n, s) * 1e6:.2f} us"
             label = f"bound call (the model's path) at E={n} S={s}"
             found.append([f"{label}: <= {CALL_TARGET_S * 1e6:g} us",
-                          *_verdict(calls[slowest] * 1e6, CALL_TARGET_S * 1e6, True,
-                                    f"slowest {{:.2f}} us ({slowest}){floor}")])
+                          *_verdict(slowest.seconds * 1e6, CALL_TARGET_S * 1e6, True,
+                                    f"slowest {{:.2f}} us ({slowest.rule}{samples}){floor}")])
     warm = [r.seconds for r in rows if (r.section, r.implementation) == ("start_up", "warm")]
     numba_s = at.get(("floor", "", "", 0, 0, "start_up"))
     alone = "" if numba_s is None else f"; numba alone {numba_s:.3f} s"

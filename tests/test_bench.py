@@ -56,8 +56,14 @@ def test_bench_kernel_writes_every_section(tmp_path, capsys):
         "bound_call", "dispatch", "start_up", "start_up_numba_loader"}
     assert len([r for r in table if r["section"] == "per_call"]) == 3 * 4 * len(bench.CALL_SIZES)
     assert all(float(r["seconds"]) > 0 for r in table if r["status"] == "ok")
+    for r in table:  # the median and the range of the samples it is the median of
+        if r["section"] == "per_call":
+            assert float(r["seconds_min"]) <= float(r["seconds"]) <= float(r["seconds_max"])
+        else:
+            assert r["seconds_min"] == r["seconds_max"] == "nan"
     for n, s in bench.CALL_SIZES:
         assert f"bound call (the model's path) at E={n} S={s}: <= 5 us" in text
+    assert "; its samples " in text
     assert "numba alone, warm (empty function, loaded as the kernel is)" in text
     assert "the call alone" in text
 
