@@ -1084,6 +1084,8 @@ def _lexicographic_books(capacity, indptr, quantity, priority, out, sq, sp, lane
             continue
         q = quantity[a:b]
         p = priority[a:b]
+        # _book_cut is called in two places: numba drops the table's branch, untyped when
+        # classes is None, only where `classes is None` is a condition of its own.
         if classes is None:
             cut, left, group = _book_cut(q, p, capacity[s], sq, sp, lane_a, lane_b)
         else:

@@ -159,8 +159,8 @@ _FIRST_CALL = (
 @dataclass(frozen=True)
 class Row:
     """One measurement: the median time of one call (seconds), or a skipped one; per_call
-    rows also give the fastest and slowest sample (a slow spell of the machine shows as a
-    wide range), other rows nan."""
+    rows also give the fastest and slowest sample (the spread within the measurement, not
+    the longer slow spells of a busy machine), other rows nan."""
 
     section: str
     rule: str

@@ -15,9 +15,9 @@ problems that pays no call, so that a reader can tell whether better guesses cou
 per-call target, or whether the passes themselves cost too much. Beside them it times the
 bound kernel's path (``bound_books``): a short book of at most CLASS_SLOTS priority classes,
 known from the layout, cut in one pass over all of them (``_class_cut``), then the output
-pass; the other books as the kernel takes them. The best case gives the
-kernel's allocation bit for bit, except on a long book whose cut the kernel found among packed
-orders, where it differs by rounding (the units left are summed over other orders).
+pass; the other books as the kernel takes them. The best case gives the kernel's allocation
+bit for bit, except on a long book whose cut the kernel found among packed orders, where it
+differs by rounding (the units left are summed over other orders).
 
 It runs the kernel's own private functions (its passes, its output pass), not a copy that could
 drift from them.
