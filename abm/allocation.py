@@ -95,7 +95,9 @@ _LANES = 32
 # it caps, which ends it, allocated, in a cheaper pass when it is exact (the usual last
 # step); after _FULL_PASSES passes over the whole book the orders still in play are
 # packed, and a step that settles fewer than 1/_SLOW_SHRINK of them is followed by a
-# pivot split: no input makes it quadratic. The lexicographic cut of a book shorter than
+# pivot split: no input makes it quadratic. Short books go two at a time to the first
+# count, their passes side by side in one vector (_two_short_books); the others, and any
+# that do not end there, one by one after them. The lexicographic cut of a book shorter than
 # _PACKED_BELOW is found by a walk over its priorities, a pass without a branch per
 # order each (_short_cut), or, in a bound kernel whose class table holds the book's at
 # most CLASS_SLOTS priorities, in one pass over all of them (_class_cut); a book of at least
@@ -294,6 +296,18 @@ def _serve(q, w, level, out):
 
 
 @njit(inline="always", **_HELPER)
+def _serve_from(q, w, level, out, start, count):
+    """:func:`_serve` from order ``start`` on, adding to ``count``, the orders before it
+    capped. (Not :func:`_serve`'s own loop: from a start not known to be 0 the long books'
+    loop took 7-13 % longer.)"""
+    for i in range(max(start, 0), q.size):
+        t = level if w is None else level * w[i]
+        out[i] = min(q[i], t)
+        count += q[i] >= t
+    return count
+
+
+@njit(inline="always", **_HELPER)
 def _settle(q, w, m, level, sq, sw):
     """One step over the first ``m`` orders of ``q``/``w``: settle those with
     q < level · w, pack the others at the front of ``sq``/``sw`` (which may be
@@ -414,16 +428,19 @@ def _short_terms(q, w, level, i):
     return x if x < t else t, x >= t, x, 0.0 if x < t else y, y
 
 
+_NO_SHORT_SUMS = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0)
+""":func:`_short_sums`'s sums before its first order: fill, total, capped weight and weight,
+each for the even and for the odd orders, then the number capped."""
+
+
 @njit(inline="always", **_HELPER)
-def _short_sums(q, w, level):
-    """A short book's fill Σ min(q, level · w), the weight and the number of the orders the
-    level caps (q ≥ level · w), Σ q and Σ w, in one pass with no branch per order (``w``
-    None: unit weights). Even and odd orders add to separate sums (joined at the end, a
-    fixed order), which halves the chain of dependent additions."""
-    fill = fill_odd = total = total_odd = weight = weight_odd = all_weight = all_odd = 0.0
-    count = 0
+def _short_sums_from(q, w, level, start, sums):
+    """:func:`_short_sums` from the pair of orders ``start`` on (orders 2 · start, …), adding
+    to ``sums``, the sums of the orders before (as :data:`_NO_SHORT_SUMS`): so two books summed
+    in step for a while (:func:`_two_books_sums`) end as each alone would."""
+    fill, fill_odd, total, total_odd, weight, weight_odd, all_weight, all_odd, count = sums
     n = q.size
-    for j in range(n // 2):  # j, not a stepped range: it is known not to be negative
+    for j in range(max(start, 0), n // 2):  # j known not to be negative
         f, capped, x, g, y = _short_terms(q, w, level, 2 * j)
         f2, capped2, x2, g2, y2 = _short_terms(q, w, level, 2 * j + 1)
         fill += f
@@ -450,6 +467,183 @@ def _short_sums(q, w, level):
 
 
 @njit(inline="always", **_HELPER)
+def _short_sums(q, w, level):
+    """A short book's fill Σ min(q, level · w), the weight and the number of the orders the
+    level caps (q ≥ level · w), Σ q and Σ w, in one pass with no branch per order (``w``
+    None: unit weights). Even and odd orders add to separate sums (joined at the end, a
+    fixed order), which halves the chain of dependent additions."""
+    return _short_sums_from(q, w, level, 0, _NO_SHORT_SUMS)
+
+
+def _pair_arrays(arrays, weights) -> bool:
+    """Whether a pair intrinsic's ``arrays`` are contiguous float64 arrays, and its two
+    ``weights`` too, or both None."""
+    def contiguous(a):
+        return (isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C"
+                and a.dtype == types.float64)
+
+    unit = all(isinstance(w, types.NoneType) for w in weights)
+    return all(map(contiguous, arrays)) and (unit or all(map(contiguous, weights)))
+
+
+class _PairLanes:
+    """LLVM IR of a pass over two books at once in one 4-wide vector: lanes a's even orders,
+    a's odd, b's even, b's odd. Each lane takes the operations a scalar pass over its orders
+    takes, in the same order, so each book's result is its own bit for bit."""
+
+    def __init__(self, builder, level_a, level_b):
+        self.builder = builder
+        self.i32 = ir.IntType(32)
+        self.i64 = ir.IntType(64)
+        self.vector = ir.VectorType(ir.DoubleType(), 4)
+        self.counts = ir.VectorType(self.i64, 4)
+        self.half = ir.VectorType(ir.DoubleType(), 2)
+        self.zeros = ir.Constant(self.vector, [0.0] * 4)
+        level = ir.Constant(self.vector, ir.Undefined)
+        for lane, value in enumerate((level_a, level_a, level_b, level_b)):
+            level = builder.insert_element(level, value, ir.Constant(self.i32, lane))
+        self.level = level
+
+    def _halves(self, a, b, j):
+        i = self.builder.shl(j, ir.Constant(self.i64, 1))
+        return [self.builder.bitcast(self.builder.gep(x, [i]), self.half.as_pointer())
+                for x in (a, b)]
+
+    def load(self, a, b, j):
+        """Orders 2j and 2j + 1 of a, then of b."""
+        halves = [self.builder.load(h, align=8) for h in self._halves(a, b, j)]
+        return self.builder.shuffle_vector(*halves, ir.Constant(ir.VectorType(self.i32, 4),
+                                                                [0, 1, 2, 3]))
+
+    def store(self, v, a, b, j):
+        """Lanes 0-1 to a's orders 2j and 2j + 1, lanes 2-3 to b's."""
+        for h, lanes in zip(self._halves(a, b, j), ([0, 1], [2, 3]), strict=True):
+            mask = ir.Constant(ir.VectorType(self.i32, 2), lanes)
+            self.builder.store(self.builder.shuffle_vector(v, v, mask), h, align=8)
+
+    def lane(self, v, k):
+        return self.builder.extract_element(v, ir.Constant(self.i32, k))
+
+    def capped(self, x, t):
+        """1 in each lane whose order the level caps (q ≥ level · w), else 0."""
+        return self.builder.zext(self.builder.fcmp_ordered(">=", x, t), self.counts)
+
+    def per_book(self, counts):
+        """The counts of a's lanes added, and of b's."""
+        return [self.builder.add(self.lane(counts, k), self.lane(counts, k + 1)) for k in (0, 2)]
+
+
+def _data(context, builder, signature, args, at):
+    """The data pointers of the arrays among an intrinsic's arguments at places ``at``."""
+    return [context.make_array(signature.args[k])(context, builder, args[k]).data for k in at]
+
+
+@intrinsic
+def _two_books_lanes(typingctx, qa, wa, level_a, qb, wb, level_b, pairs):
+    """:func:`_short_sums`'s sums over the first ``pairs`` pairs of orders of two books at once
+    (book a at ``level_a``, book b at ``level_b``), as :data:`_NO_SHORT_SUMS`-shaped sums, a's
+    then b's (:class:`_PairLanes`: :func:`_short_terms`' and :func:`_short_sums`' operations
+    in each lane). ``qa``, ``qb`` (and ``wa``, ``wb``, or both None: unit weights) are
+    contiguous float64 arrays of at least 2 · ``pairs`` elements."""
+    weighted = not isinstance(wa, types.NoneType)
+    if not _pair_arrays((qa, qb), (wa, wb)):
+        return None
+    book = [types.float64] * 8 + [types.int64]
+    result = types.Tuple(book + book)
+
+    def codegen(context, builder, signature, args):
+        pair = _PairLanes(builder, args[2], args[5])
+        data = _data(context, builder, signature, args, (0, 3, 1, 4) if weighted else (0, 3))
+        sums = [cgutils.alloca_once_value(builder, pair.zeros)
+                for _ in range(4 if weighted else 2)]
+        capped = cgutils.alloca_once_value(builder, ir.Constant(pair.counts, [0] * 4))
+        with cgutils.for_range(builder, args[6]) as loop:
+            x = pair.load(data[0], data[1], loop.index)
+            if weighted:
+                y = pair.load(data[2], data[3], loop.index)
+                t = builder.fmul(pair.level, y)
+            else:
+                t = pair.level
+            under = builder.fcmp_ordered("<", x, t)
+            terms = [builder.select(under, x, t), x]
+            if weighted:
+                terms += [builder.select(under, pair.zeros, y), y]
+            for total, term in zip(sums, terms, strict=True):
+                builder.store(builder.fadd(builder.load(total), term), total)
+            builder.store(builder.add(builder.load(capped), pair.capped(x, t)), capped)
+        lanes = [builder.load(total) for total in sums]
+        if not weighted:
+            lanes += [pair.zeros, pair.zeros]
+        counts = pair.per_book(builder.load(capped))
+        items = []
+        for first, count in zip((0, 2), counts, strict=True):
+            items += [pair.lane(v, first + odd) for v in lanes for odd in (0, 1)]
+            items.append(count)
+        return context.make_tuple(builder, result, items)
+
+    return result(qa, wa, level_a, qb, wb, level_b, pairs), codegen
+
+
+@intrinsic
+def _two_books_serve(typingctx, qa, wa, level_a, out_a, qb, wb, level_b, out_b, pairs):
+    """:func:`_serve` of the first ``pairs`` pairs of orders of two books at once (book a at
+    ``level_a`` into ``out_a``, book b at ``level_b`` into ``out_b``): the orders each level
+    caps, a's and b's (:class:`_PairLanes`: min(q, t) as numba's min takes it, t < q ? t : q).
+    The arrays are as :func:`_two_books_lanes` takes them, ``out_a`` and ``out_b`` too."""
+    weighted = not isinstance(wa, types.NoneType)
+    if not _pair_arrays((qa, qb, out_a, out_b), (wa, wb)):
+        return None
+    result = types.UniTuple(types.int64, 2)
+
+    def codegen(context, builder, signature, args):
+        pair = _PairLanes(builder, args[2], args[6])
+        data = _data(context, builder, signature, args, (0, 4, 3, 7, 1, 5) if weighted
+                     else (0, 4, 3, 7))
+        capped = cgutils.alloca_once_value(builder, ir.Constant(pair.counts, [0] * 4))
+        with cgutils.for_range(builder, args[8]) as loop:
+            x = pair.load(data[0], data[1], loop.index)
+            t = (builder.fmul(pair.level, pair.load(data[4], data[5], loop.index)) if weighted
+                 else pair.level)
+            pair.store(builder.select(builder.fcmp_ordered("<", t, x), t, x),
+                       data[2], data[3], loop.index)
+            builder.store(builder.add(builder.load(capped), pair.capped(x, t)), capped)
+        return context.make_tuple(builder, result, pair.per_book(builder.load(capped)))
+
+    return result(qa, wa, level_a, out_a, qb, wb, level_b, out_b, pairs), codegen
+
+
+@njit(inline="always", **_HELPER)
+def _two_books_sums(qa, wa, level_a, qb, wb, level_b):
+    """:func:`_short_sums` of two books, each at its level, their shared length in one 4-wide
+    vector (:func:`_two_books_lanes`), the longer's rest alone: each book's sums are its own bit
+    for bit, and the two chains of dependent additions run side by side."""
+    pairs = max(min(qa.size, qb.size) // 2, 0)
+    lanes = _two_books_lanes(qa, wa, level_a, qb, wb, level_b, pairs)
+    return (_short_sums_from(qa, wa, level_a, pairs, lanes[:9]),
+            _short_sums_from(qb, wb, level_b, pairs, lanes[9:]))
+
+
+@njit(inline="always", **_HELPER)
+def _level_known(total, capacity):
+    """A book's water level when its sums show it with no step (inf: Σ q = ``total`` ≤
+    capacity, all are met; 0: no capacity), else nan."""
+    if total <= capacity:
+        return np.inf
+    return 0.0 if capacity <= 0.0 else np.nan
+
+
+@njit(inline="always", **_HELPER)
+def _short_step(capacity, level, fill, weight, lowest, first):
+    """Newton's step of :func:`_short_level` from ``level``, where the fill is ``fill`` and
+    the capped weight ``weight``; ``first`` for the first step (from above)."""
+    if weight > 0.0:
+        level = (capacity - (fill - level * weight)) / weight
+        return lowest if level < lowest else level
+    # nothing capped: from above go to the lowest level, from below meet all
+    return lowest if first and level > lowest else np.inf
+
+
+@njit(inline="always", **_HELPER)
 def _short_level(q, w, capacity, out, sq, sw):
     """The water level of a book shorter than _SHORT_WATER_BELOW orders (inf when Σ q ≤
     capacity), and whether the book is allocated at it already (in ``out``).
@@ -472,18 +666,12 @@ def _short_level(q, w, capacity, out, sq, sw):
     """
     level = capacity / float(q.size)
     fill, weight, count, total, all_weight = _short_sums(q, w, level)
-    if total <= capacity:
-        return np.inf, False
-    if capacity <= 0.0:
-        return 0.0, False
+    known = _level_known(total, capacity)
+    if known == known:
+        return known, False
     lowest = capacity / all_weight
     for k in range(q.size + 3):
-        if weight > 0.0:
-            level = (capacity - (fill - level * weight)) / weight
-            if level < lowest:
-                level = lowest
-        else:  # nothing capped: from above go to the lowest level, from below meet all
-            level = lowest if k == 0 and level > lowest else np.inf
+        level = _short_step(capacity, level, fill, weight, lowest, k == 0)
         before = count
         if k >= _SHORT_STEPS and _serve(q, w, level, out) == before:
             return level, True
@@ -491,6 +679,51 @@ def _short_level(q, w, capacity, out, sq, sw):
     if w is None:
         return _packed_level(q, None, capacity, sq, None), False
     return _packed_level(q, w, capacity, sq, sw), False
+
+
+@njit(inline="always", **_HELPER)
+def _serve_two_books(qa, wa, level_a, out_a, qb, wb, level_b, out_b):
+    """:func:`_serve` of two books, each at its level, their shared length in one 4-wide
+    vector (:func:`_two_books_serve`), the longer's rest alone."""
+    pairs = max(min(qa.size, qb.size) // 2, 0)
+    count_a, count_b = _two_books_serve(qa, wa, level_a, out_a, qb, wb, level_b, out_b, pairs)
+    return (_serve_from(qa, wa, level_a, out_a, 2 * pairs, count_a),
+            _serve_from(qb, wb, level_b, out_b, 2 * pairs, count_b))
+
+
+@njit(inline="always", **_HELPER)
+def _two_short_books(qa, wa, capacity_a, out_a, qb, wb, capacity_b, out_b):
+    """:func:`_short_level`'s usual course, to its first count, for two books at once, each
+    allocated at its level in ``out_a``/``out_b``: whether each ended there (else it takes
+    :func:`_short_level` alone, which repeats the same steps and goes on). Neither does when
+    either's first sums show its level (:func:`_level_known`): a pass repeated costs less
+    than that allocation's code in the loop did (turn_and_earn took 1.22 times as long in
+    one compilation with it).
+
+    Each book's steps are :func:`_short_level`'s bit for bit (their passes summed side by
+    side, :func:`_two_books_sums`): a step is a chain of dependent additions, then a
+    division, then the next pass, so one book alone leaves the processor waiting, and two
+    books' chains interleave.
+    """
+    level_a = capacity_a / float(qa.size)
+    level_b = capacity_b / float(qb.size)
+    (fill_a, weight_a, count_a, total_a, all_a), (fill_b, weight_b, count_b, total_b, all_b) = \
+        _two_books_sums(qa, wa, level_a, qb, wb, level_b)
+    known_a = _level_known(total_a, capacity_a)
+    known_b = _level_known(total_b, capacity_b)
+    if known_a == known_a or known_b == known_b:
+        return False, False
+    lowest_a = capacity_a / all_a
+    lowest_b = capacity_b / all_b
+    for k in range(_SHORT_STEPS):
+        level_a = _short_step(capacity_a, level_a, fill_a, weight_a, lowest_a, k == 0)
+        level_b = _short_step(capacity_b, level_b, fill_b, weight_b, lowest_b, k == 0)
+        (fill_a, weight_a, count_a, _, _), (fill_b, weight_b, count_b, _, _) = \
+            _two_books_sums(qa, wa, level_a, qb, wb, level_b)
+    level_a = _short_step(capacity_a, level_a, fill_a, weight_a, lowest_a, _SHORT_STEPS == 0)
+    level_b = _short_step(capacity_b, level_b, fill_b, weight_b, lowest_b, _SHORT_STEPS == 0)
+    served_a, served_b = _serve_two_books(qa, wa, level_a, out_a, qb, wb, level_b, out_b)
+    return served_a == count_a, served_b == count_b
 
 
 @njit(**_HELPER)
@@ -1029,8 +1262,16 @@ def _water_fill_books(capacity, indptr, quantity, weight, out, sq, sw, lane_a, l
     None for unit weights (uniform); ``sq``, ``sw`` (None for unit weights) and the lanes
     are :func:`allocate_unchecked`'s scratch. A None passed as such, not chosen here,
     keeps the arrays from being typed optional, checked at every use, which made
-    turn_and_earn up to 1.9 times slower."""
+    turn_and_earn up to 1.9 times slower.
+
+    Books shorter than _SHORT_WATER_BELOW orders go two at a time (:func:`_two_short_books`);
+    one that does not end there, a longer book and a short one left without a partner are
+    marked (nan in their first order's allocation, which a book allocated never holds) and
+    then allocated one by one, in a loop of their own: a call in the first loop would
+    clobber the vector registers its passes keep their constants in."""
     rule = UNIFORM if weight is None else TURN_AND_EARN
+    waiting = -1  # a short book waiting for a partner
+    marked = False
     for s in range(capacity.size):
         # The offsets are not negative (the caller guarantees it); saying so drops
         # numba's wraparound of negative indices from each book's slices and a lone
@@ -1043,9 +1284,36 @@ def _water_fill_books(capacity, indptr, quantity, weight, out, sq, sw, lane_a, l
                 out[a] = _one_order(quantity[a], capacity[s],
                                     1.0 if weight is None else weight[a], rule)
             continue
+        if b - a >= _SHORT_WATER_BELOW:
+            out[a] = np.nan
+            marked = True
+            continue
+        if waiting < 0:
+            waiting = s
+            continue
+        c = max(indptr[waiting], 0)
+        d = max(indptr[waiting + 1], c)
+        w = weight[a:b] if weight is not None else weight  # of weight's type (see above)
+        v = weight[c:d] if weight is not None else weight
+        ended_c, ended_a = _two_short_books(quantity[c:d], v, capacity[waiting], out[c:d],
+                                            quantity[a:b], w, capacity[s], out[a:b])
+        if not ended_c:
+            out[c] = np.nan
+        if not ended_a:
+            out[a] = np.nan
+        marked = marked or not (ended_a and ended_c)
+        waiting = -1
+    if waiting >= 0:
+        out[max(indptr[waiting], 0)] = np.nan
+        marked = True
+    for s in range(capacity.size if marked else 0):
+        a = max(indptr[s], 0)
+        b = max(indptr[s + 1], a)
+        if b - a <= 1 or out[a] == out[a]:
+            continue
         q = quantity[a:b]
         o = out[a:b]
-        w = weight[a:b] if weight is not None else weight  # of weight's type (see above)
+        w = weight[a:b] if weight is not None else weight
         if b - a < _SHORT_WATER_BELOW:
             level, served = _short_level(q, w, capacity[s], o, sq, sw)
         else:
