@@ -88,8 +88,13 @@ def test_books_allocated_together_get_what_each_gets_alone_bit_for_bit(rule, pro
     assert kernel.out.tobytes() == together.tobytes()
 
 
-def _book(rng: np.random.Generator, n: int) -> np.ndarray:
-    return rng.exponential(1.0, n)
+def _two_books(weighted: bool, n_a: int, n_b: int, seed: int) -> tuple:
+    """Two books of exponential units (``n_a`` and ``n_b`` orders), their weights (None when
+    not ``weighted``) and the generator that drew them."""
+    rng = np.random.default_rng(seed)
+    qa, qb = rng.exponential(1.0, n_a), rng.exponential(1.0, n_b)
+    wa, wb = (rng.uniform(0.5, 2.0, n_a), rng.uniform(0.5, 2.0, n_b)) if weighted else (None, None)
+    return rng, qa, wa, qb, wb
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -98,9 +103,7 @@ def _book(rng: np.random.Generator, n: int) -> np.ndarray:
 def test_two_books_summed_side_by_side_get_each_ones_own_sums(weighted, n_a, n_b, seed):
     """The shared length in one vector, the longer's rest alone: each book's fill, capped
     weight and number, Σ q and Σ w are :func:`_short_sums`' of it alone, bit for bit."""
-    rng = np.random.default_rng(seed)
-    qa, qb = _book(rng, n_a), _book(rng, n_b)
-    wa, wb = (rng.uniform(0.5, 2.0, n_a), rng.uniform(0.5, 2.0, n_b)) if weighted else (None, None)
+    rng, qa, wa, qb, wb = _two_books(weighted, n_a, n_b, seed)
     level_a, level_b = rng.uniform(0.0, 2.0, 2)
     pair = _two_books_sums(qa, wa, level_a, qb, wb, level_b)
     alone = (_short_sums(qa, wa, level_a), _short_sums(qb, wb, level_b))
@@ -113,9 +116,7 @@ def test_two_books_summed_side_by_side_get_each_ones_own_sums(weighted, n_a, n_b
 def test_two_books_served_side_by_side_get_each_ones_own_allocation(weighted, n_a, n_b, seed):
     """Each book's allocation min(q, level · w) and number capped are :func:`_serve`'s of it
     alone, bit for bit, levels at an order's own ratio included."""
-    rng = np.random.default_rng(seed)
-    qa, qb = _book(rng, n_a), _book(rng, n_b)
-    wa, wb = (rng.uniform(0.5, 2.0, n_a), rng.uniform(0.5, 2.0, n_b)) if weighted else (None, None)
+    rng, qa, wa, qb, wb = _two_books(weighted, n_a, n_b, seed)
     level_a = qa[0] / (1.0 if wa is None else wa[0])
     level_b = rng.uniform(0.0, 2.0)
     out_a, out_b, alone_a, alone_b = (np.full(n, np.nan) for n in (n_a, n_b, n_a, n_b))
