@@ -179,8 +179,8 @@ def _sum_in_order(x: np.ndarray) -> float:
 
 @njit(**_HELPER)
 def _ordered_sum(x: np.ndarray) -> float:
-    """:func:`_sum_in_order`, compiled once and called: where a sum is not taken per book of
-    a short book's path, inlining it would only lengthen the compile."""
+    """:func:`_sum_in_order`, compiled once and called where a sum is taken once for a long
+    book or a sample: inlined there too, it would only lengthen the compile."""
     return _sum_in_order(x)
 
 
