@@ -102,8 +102,8 @@ _LANES = 32
 # packed, and a step that settles fewer than 1/_SLOW_SHRINK of them is followed by a
 # pivot split: no input makes it quadratic. Short books go two at a time to the first
 # count, their passes side by side in one vector (_two_short_books); any that do not end
-# there, or find no partner, one by one after them. The lexicographic cut of a book shorter than
-# _PACKED_BELOW is found by a walk over its priorities, a pass without a branch per
+# there, or find no partner, one by one after them. The lexicographic cut of a book
+# shorter than _PACKED_BELOW is found by a walk over its priorities, a pass without a branch per
 # order each (_short_cut), or, in a bound kernel whose class table holds the book's at
 # most CLASS_SLOTS priorities, in one pass over all of them (_class_cut); a book of at least
 # _CUT_SAMPLED_FROM orders first tries the cut of a strided sample of _CUT_SAMPLE
