@@ -93,28 +93,27 @@ PROPORTIONAL, UNIFORM, LEXICOGRAPHIC, TURN_AND_EARN = (RULES[name] for name in R
 _LANES = 32
 # Water-filling: a book shorter than _SHORT_WATER_BELOW orders runs Newton's iteration in
 # whole passes without a branch per order, the first _SHORT_STEPS steps before it
-# allocates the book at a level and counts the orders it caps (_short_level); a book of
-# at least _SAMPLED_FROM orders starts it from the level of a strided sample of _SAMPLE
+# allocates the book at a level and counts the orders it caps (_short_level); a book of at
+# least _SAMPLED_FROM orders starts it from the level of a strided sample of _SAMPLE
 # orders, and its first pass also sums the book; a step after one that capped or settled
-# at most _FEW_MOVED orders first allocates the book at its level and counts the orders
-# it caps, which ends it, allocated, in a cheaper pass when it is exact (the usual last
+# at most _FEW_MOVED orders first allocates the book at its level and counts the orders it
+# caps, which ends it, allocated, in a cheaper pass when it is exact (the usual last
 # step); after _FULL_PASSES passes over the whole book the orders still in play are
-# packed, and a step that settles fewer than 1/_SLOW_SHRINK of them is followed by a
-# pivot split: no input makes it quadratic. Short books go two at a time to the first
-# count, their passes side by side in one vector (_two_short_books); any that do not end
-# there go on from that count one by one after them, and any that find no partner start
-# there. The lexicographic cut of a book
-# shorter than _PACKED_BELOW is found by a walk over its priorities, a pass without a branch per
-# order each (_short_cut), or, in a bound kernel whose class table holds the book's at
-# most CLASS_SLOTS priorities, in one pass over all of them (_class_cut); a book of at least
-# _CUT_SAMPLED_FROM orders first tries the cut of a strided sample of _CUT_SAMPLE
-# orders, then the sample's next priority towards the book's cut: with a few priority
-# classes one of them is usually the cut (one or two passes, nothing packed). A book in
-# between tries up to _CUT_TRIES priorities before it packs any: first the one the
-# capacity's share of the way up the sorted priorities of _QUANTILE_SAMPLE of its
-# orders, then the sample's next towards the cut, then the first of its orders found
-# between those tried (a scan that stops early).
-# A book of one order takes none of these paths: _one_order gives it their result.
+# packed, and a step that settles fewer than 1/_SLOW_SHRINK of them is followed by a pivot
+# split: no input makes it quadratic. Short books go two at a time to the first count,
+# their passes side by side in one vector (_two_short_books); one by one after them, any
+# that do not end there go on from that count, and any left without a partner start
+# afresh. The lexicographic cut of a book shorter than _PACKED_BELOW is found by a walk
+# over its priorities, a pass without a branch per order each (_short_cut), or, in a bound
+# kernel whose class table holds the book's at most CLASS_SLOTS priorities, in one pass
+# over all of them (_class_cut); a book of at least _CUT_SAMPLED_FROM orders first tries
+# the cut of a strided sample of _CUT_SAMPLE orders, then the sample's next priority
+# towards the book's cut: with a few priority classes one of them is usually the cut (one
+# or two passes, nothing packed). A book in between tries up to _CUT_TRIES priorities
+# before it packs any: first the one the capacity's share of the way up the sorted
+# priorities of _QUANTILE_SAMPLE of its orders, then the sample's next towards the cut,
+# then the first of its orders found between those tried (a scan that stops early). A book
+# of one order takes none of these paths: _one_order gives it their result.
 # The thresholds are measured: on books of 32-63 orders the water-filling's whole passes
 # took 0.5-0.9 of the time of its lane passes on the benchmark's books (at 63 orders,
 # 0.5-0.7 on Newton's worst case, 1.1-1.2 on the geometric one), so they run up to 64;
@@ -1290,8 +1289,8 @@ def _water_fill_books(capacity, indptr, quantity, weight, out, sq, sw, lane_a, l
     nan, in its second) and then allocated one by one, in a loop of their own. Going on from
     that level instead of afresh took 0.80-0.92 of the time on the benchmark's books of 31
     orders and 0.91-0.98 on books of 10 (bound calls, same process); that loop in a function
-    of its own, 0.97-1.03 at the model's size, where the third book never finds a partner
-    (in the loop, 0.90-0.98). Allocated on the spot instead, they made turn_and_earn
+    of its own, 0.97-1.03 at the model's size, where one of its three books never finds a
+    partner (in the loop, 0.90-0.98). Allocated on the spot instead, they made turn_and_earn
     1.06-1.31 times slower than one book at a time on the benchmark's books of 10 orders
     (deferred 0.70-0.83); a longer book is allocated on the spot (deferred too, books of 100
     took 0.99-1.08 times as long in a jitted loop, 1.10-1.17 per bound call)."""
