@@ -685,9 +685,10 @@ def _short_level(q, w, capacity, out, sq, sw, resume):
     fresh = resume != resume
     level = capacity / float(q.size) if fresh else resume
     fill, weight, count, total, all_weight = _short_sums(q, w, level)
-    known = _level_known(total, capacity)
-    if fresh and known == known:
-        return known, False
+    if fresh:
+        known = _level_known(total, capacity)
+        if known == known:
+            return known, False
     lowest = capacity / all_weight
     for k in range(0 if fresh else _SHORT_STEPS + 1, q.size + 3):
         level = _short_step(capacity, level, fill, weight, lowest, k == 0)
@@ -1274,6 +1275,15 @@ def _one_order(x, capacity, y, rule):
     return x if x < filled else filled
 
 
+@njit(inline="always", **_HELPER)
+def _defer_short_book(out, a, level):
+    """Mark the short book whose orders start at ``a`` for :func:`_water_fill_books`' second
+    loop: nan in its first order's allocation, the level to go on from (nan: afresh) in its
+    second's."""
+    out[a] = np.nan
+    out[a + 1] = level
+
+
 @njit(**_HELPER)
 def _water_fill_books(capacity, indptr, quantity, weight, out, sq, sw, lane_a, lane_b,
                       lane_c):
@@ -1327,16 +1337,13 @@ def _water_fill_books(capacity, indptr, quantity, weight, out, sq, sw, lane_a, l
         ended_c, level_c, ended_a, level_a = _two_short_books(
             quantity[c:d], v, capacity[waiting], out[c:d], quantity[a:b], w, capacity[s], out[a:b])
         if not ended_c:
-            out[c] = np.nan
-            out[c + 1] = level_c
+            _defer_short_book(out, c, level_c)
         if not ended_a:
-            out[a] = np.nan
-            out[a + 1] = level_a
+            _defer_short_book(out, a, level_a)
         marked = marked or not (ended_a and ended_c)
         waiting = -1
     if waiting >= 0:
-        out[max(indptr[waiting], 0)] = np.nan
-        out[max(indptr[waiting], 0) + 1] = np.nan
+        _defer_short_book(out, max(indptr[waiting], 0), np.nan)
         marked = True
     for s in range(capacity.size if marked else 0):
         a = max(indptr[s], 0)

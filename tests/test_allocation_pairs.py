@@ -149,11 +149,9 @@ def test_a_book_going_on_from_a_failed_first_count_ends_as_a_fresh_start_does(we
     """A short book that does not end at the pair's first count goes on, alone, from the
     level of that count: its level and allocation are those of a fresh start, bit for bit
     (books of 10 and 31 orders, the benchmark's; a few in a hundred do not end there)."""
-    rng = np.random.default_rng(7)
     resumed = 0
-    for n in [10, 31] * 200:
-        qa, qb = rng.exponential(1.0, n), rng.exponential(1.0, n)
-        wa, wb = (rng.uniform(0.5, 2.0, n), rng.uniform(0.5, 2.0, n)) if weighted else (None, None)
+    for seed, n in enumerate([10, 31] * 200):
+        _, qa, wa, qb, wb = _two_books(weighted, n, n, seed)
         ca, cb = 0.5 * qa.sum(), 0.5 * qb.sum()
         out_a, out_b = np.zeros(n), np.zeros(n)
         ended_a, level_a, ended_b, level_b = _two_short_books(qa, wa, ca, out_a, qb, wb, cb, out_b)
